@@ -1,0 +1,157 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import { forbidden, unauthenticated } from './errors.ts';
+
+/** Header carrying the router's signed identity assertion to subgraphs. */
+export const ASSERTION_HEADER = 'x-shopgraph-assertion';
+/** Header carrying an internal service credential. */
+export const INTERNAL_HEADER = 'x-shopgraph-internal';
+/** Identity headers a client must never be able to set; the router strips them. */
+export const IDENTITY_HEADERS = [ASSERTION_HEADER, INTERNAL_HEADER, 'x-user-id', 'x-user-role', 'x-forwarded-user'];
+
+export type Role = 'CUSTOMER' | 'ADMIN';
+
+/** A signed-in user, as verified by the router. */
+export interface Viewer {
+  userId: string;
+  role: Role;
+}
+
+/** Who is calling a subgraph: the router on behalf of a client (maybe anonymous), or an internal service. */
+export type Caller =
+  | { kind: 'router'; viewer: Viewer | null; clientIp?: string; requestId?: string }
+  | { kind: 'internal'; service: string; requestId?: string };
+
+const ROUTER_ISSUER = 'shopgraph-router';
+const INTERNAL_ISSUER = 'shopgraph-internal';
+const AUDIENCE = 'shopgraph-subgraphs';
+const ASSERTION_TTL_SECONDS = 60;
+
+/** Generates the router's Ed25519 key pair as PEM strings (used by `npm start` and tests). */
+export function generateRouterKeyPair(): { privateKey: string; publicKey: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+/**
+ * Signs identity assertions. Only the router holds the private key, so only the router can
+ * tell a subgraph who the caller is.
+ */
+export function createAssertionSigner(privateKeyPem: string) {
+  const key: KeyObject = createPrivateKey(privateKeyPem);
+  return async (claims: { viewer: Viewer | null; clientIp?: string; requestId?: string }): Promise<string> => {
+    const jwt = new SignJWT({
+      ...(claims.viewer ? { role: claims.viewer.role } : {}),
+      ...(claims.clientIp ? { ip: claims.clientIp } : {}),
+      ...(claims.requestId ? { rid: claims.requestId } : {}),
+    })
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .setIssuer(ROUTER_ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(`${ASSERTION_TTL_SECONDS}s`);
+    if (claims.viewer) jwt.setSubject(claims.viewer.userId);
+    return jwt.sign(key);
+  };
+}
+
+/** Mints short-lived internal credentials for service-to-service calls; cached until near expiry. */
+export function createInternalTokenIssuer(service: string, internalSecret: string) {
+  const secret = new TextEncoder().encode(internalSecret);
+  let cached: { token: string; until: number } | undefined;
+  return async (): Promise<string> => {
+    const now = Date.now();
+    if (cached && cached.until > now) return cached.token;
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(INTERNAL_ISSUER)
+      .setSubject(service)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(`${ASSERTION_TTL_SECONDS}s`)
+      .sign(secret);
+    cached = { token, until: now + (ASSERTION_TTL_SECONDS - 10) * 1000 };
+    return token;
+  };
+}
+
+/**
+ * Verifies that a request comes from the router or an internal service.
+ * Returns the caller, or `null` when neither credential is present and valid.
+ */
+export function createCallerVerifier(options: { routerPublicKey: string; internalSecret: string }) {
+  const routerKey = createPublicKey(options.routerPublicKey);
+  const internalKey = new TextEncoder().encode(options.internalSecret);
+  return async (headers: Record<string, string | string[] | undefined>): Promise<Caller | null> => {
+    const assertion = single(headers[ASSERTION_HEADER]);
+    if (assertion) {
+      try {
+        const { payload } = await jwtVerify(assertion, routerKey, {
+          issuer: ROUTER_ISSUER,
+          audience: AUDIENCE,
+          algorithms: ['EdDSA'],
+        });
+        const role = payload.role === 'ADMIN' ? 'ADMIN' : 'CUSTOMER';
+        return {
+          kind: 'router',
+          viewer: payload.sub ? { userId: payload.sub, role } : null,
+          ...(typeof payload.ip === 'string' ? { clientIp: payload.ip } : {}),
+          ...(typeof payload.rid === 'string' ? { requestId: payload.rid } : {}),
+        };
+      } catch {
+        return null;
+      }
+    }
+    const internal = single(headers[INTERNAL_HEADER]);
+    if (internal) {
+      try {
+        const { payload } = await jwtVerify(internal, internalKey, {
+          issuer: INTERNAL_ISSUER,
+          audience: AUDIENCE,
+          algorithms: ['HS256'],
+        });
+        return payload.sub ? { kind: 'internal', service: payload.sub } : null;
+      } catch {
+        return null;
+      }
+    }
+    return null;
+  };
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The context every subgraph resolver receives (services add their own fields). */
+export interface AuthContext {
+  caller: Caller;
+}
+
+/** The signed-in viewer, or UNAUTHENTICATED. */
+export function requireViewer(ctx: AuthContext): Viewer {
+  const viewer = ctx.caller.kind === 'router' ? ctx.caller.viewer : null;
+  if (!viewer) throw unauthenticated();
+  return viewer;
+}
+
+/** The signed-in admin, or UNAUTHENTICATED / FORBIDDEN. */
+export function requireAdmin(ctx: AuthContext): Viewer {
+  const viewer = requireViewer(ctx);
+  if (viewer.role !== 'ADMIN') throw forbidden('This operation needs the ADMIN role');
+  return viewer;
+}
+
+/** Internal services only (operations marked @inaccessible in the public graph). */
+export function requireInternal(ctx: AuthContext): string {
+  if (ctx.caller.kind !== 'internal') throw forbidden('Internal operation');
+  return ctx.caller.service;
+}
+
+/** The viewer if signed in, else null. */
+export function optionalViewer(ctx: AuthContext): Viewer | null {
+  return ctx.caller.kind === 'router' ? ctx.caller.viewer : null;
+}

@@ -1,0 +1,84 @@
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+
+export type Database<TSchema extends Record<string, unknown>> = PostgresJsDatabase<TSchema>;
+
+export interface DbHandle<TSchema extends Record<string, unknown>> {
+  db: Database<TSchema>;
+  sql: postgres.Sql;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  /** Pool size (default 10). */
+  max?: number;
+  /** Called for every SQL statement; tests count queries with it. */
+  onQuery?: (query: string) => void;
+}
+
+/** Opens a postgres.js pool and a drizzle database over it. */
+export function connectDb<TSchema extends Record<string, unknown>>(
+  url: string,
+  schema: TSchema,
+  options: ConnectOptions = {},
+): DbHandle<TSchema> {
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    // A connection that idles long is closed, so a restarted Postgres is picked up again.
+    idle_timeout: 60,
+    connect_timeout: 10,
+    ...(options.onQuery ? { debug: (_conn: number, query: string) => options.onQuery?.(query) } : {}),
+  });
+  const db = drizzle(sql, { schema });
+  return { db, sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+/** Applies the drizzle-kit migrations in `migrationsFolder`; safe to run on every start. */
+export async function migrateDb(url: string, migrationsFolder: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    // One migrator at a time per database, even with several replicas starting together.
+    await sql`select pg_advisory_lock(4242)`;
+    await migrate(drizzle(sql), { migrationsFolder });
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** Creates the database named in `url` when it does not exist (connects to `postgres` to do so). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  if (!/^[a-zA-Z0-9_]+$/.test(name)) throw new Error(`Refusing to create database with unusual name "${name}"`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const sql = postgres(admin.toString(), { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql`select 1 from pg_database where datname = ${name}`;
+    if (rows.length === 0) {
+      try {
+        await sql.unsafe(`create database "${name}"`);
+      } catch (error) {
+        // Another process created it meanwhile.
+        if ((error as { code?: string }).code !== '42P04') throw error;
+      }
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** Returns `url` with its database name replaced by `database`. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** A drizzle transaction over a database of `TSchema`. */
+export type Transaction<TSchema extends Record<string, unknown>> = Parameters<Parameters<Database<TSchema>['transaction']>[0]>[0];
+
+/** Either the database or a transaction: what a service method takes to join its caller's transaction. */
+export type Executor<TSchema extends Record<string, unknown>> = Database<TSchema> | Transaction<TSchema>;

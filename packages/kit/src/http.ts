@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+
+/** Thrown by {@link readBody} when the body is larger than allowed. */
+export class PayloadTooLargeError extends Error {}
+
+/** Reads a request body as text, refusing more than `limitBytes`. */
+export async function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limitBytes) throw new PayloadTooLargeError();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limitBytes) throw new PayloadTooLargeError();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Sends a JSON body with a status code. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** Sends a GraphQL-shaped error response (used before a request reaches GraphQL execution). */
+export function sendGraphQLError(res: ServerResponse, status: number, message: string, code: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+
+/** The request id: the caller's `x-request-id` when well-formed, else a new one. */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export interface GraphQLHandlerOptions<TContext extends BaseContext> {
+  bodyLimitBytes: number;
+  /** Builds the operation context; throwing an {@link HttpError} answers with its status. */
+  context: (req: IncomingMessage, requestId: string) => Promise<TContext>;
+}
+
+/** An error that ends a request with an HTTP status before GraphQL runs. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A Node `http` handler for an Apollo Server 5 instance: body limit (413), JSON parsing, request ids,
+ * and Apollo's own CSRF prevention, landing page and GET handling.
+ */
+export function graphqlHttpHandler<TContext extends BaseContext>(
+  apollo: ApolloServer<TContext>,
+  options: GraphQLHandlerOptions<TContext>,
+) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    try {
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      let body: unknown = undefined;
+      if (req.method === 'POST') {
+        const text = await readBody(req, options.bodyLimitBytes);
+        const type = headers.get('content-type') ?? '';
+        if (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) {
+          try {
+            body = text.length > 0 ? JSON.parse(text) : {};
+          } catch {
+            throw new HttpError(400, 'Request body is not valid JSON', 'BAD_REQUEST');
+          }
+        } else {
+          body = text;
+        }
+      }
+      const context = await options.context(req, requestId);
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        context: async () => context,
+      });
+      for (const [key, value] of response.headers) res.setHeader(key, value);
+      res.statusCode = response.status ?? 200;
+      if (response.body.kind === 'complete') {
+        res.end(response.body.string);
+      } else {
+        for await (const chunk of response.body.asyncIterator) res.write(chunk);
+        res.end();
+      }
+    } catch (error) {
+      if (res.headersSent) {
+        res.destroy();
+      } else if (error instanceof PayloadTooLargeError) {
+        sendGraphQLError(res, 413, `Request body is larger than ${options.bodyLimitBytes} bytes`, 'PAYLOAD_TOO_LARGE');
+        req.resume();
+      } else if (error instanceof HttpError) {
+        sendGraphQLError(res, error.status, error.message, error.code);
+      } else {
+        throw error;
+      }
+    }
+  };
+}

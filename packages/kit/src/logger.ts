@@ -1,0 +1,37 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths whose values never reach a log line. */
+export const REDACTED_PATHS = [
+  'password',
+  '*.password',
+  '*.*.password',
+  'token',
+  '*.token',
+  'accessToken',
+  '*.accessToken',
+  'refreshToken',
+  '*.refreshToken',
+  '*.*.refreshToken',
+  'secret',
+  '*.secret',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-shopgraph-assertion"]',
+  'headers.authorization',
+  'variables.password',
+  'variables.refreshToken',
+  'variables.input.password',
+];
+
+/** Creates the service logger: JSON lines, secrets redacted, service name on every line. */
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({
+    name: service,
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}

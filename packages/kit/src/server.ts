@@ -1,0 +1,144 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { DocumentNode } from 'graphql';
+import { createCallerVerifier, type AuthContext, type Caller } from './auth.ts';
+import { maskErrors } from './errors.ts';
+import { HttpError, graphqlHttpHandler, sendJson } from './http.ts';
+import type { Logger } from './logger.ts';
+
+/** A plain HTTP route served next to /graphql (e.g. a JWKS document or a webhook). */
+export interface HttpRoute {
+  method: 'GET' | 'POST';
+  path: string;
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+}
+
+/** Named readiness checks; each throws when its dependency is not usable. */
+export type ReadinessChecks = Record<string, () => Promise<unknown>>;
+
+export interface HttpService {
+  server: Server;
+  /** Starts listening; port 0 picks a free port. Resolves with the bound URL. */
+  listen(port: number, host?: string): Promise<{ url: string; port: number }>;
+  /** Stops accepting requests, lets in-flight ones finish, then stops Apollo. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A Node HTTP server with `/healthz` (process is up), `/readyz` (every readiness check passes),
+ * extra routes, and a request handler for everything else.
+ */
+export function createHttpService(options: {
+  logger: Logger;
+  readiness?: ReadinessChecks;
+  routes?: HttpRoute[];
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  onStop?: () => Promise<void>;
+}): HttpService {
+  const routes = new Map((options.routes ?? []).map((r) => [`${r.method} ${r.path}`, r.handler]));
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const route = routes.get(`${req.method} ${path}`);
+    const work = async () => {
+      if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (req.method === 'GET' && path === '/readyz') return readiness(res, options.readiness ?? {});
+      if (route) return route(req, res);
+      return options.handle(req, res);
+    };
+    work().catch((error: unknown) => {
+      options.logger.error({ err: error, url: req.url }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  return {
+    server,
+    listen: (port, host = '0.0.0.0') =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          const bound = (server.address() as AddressInfo).port;
+          resolve({ url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${bound}`, port: bound });
+        });
+      }),
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await options.onStop?.();
+    },
+  };
+}
+
+async function readiness(res: ServerResponse, checks: ReadinessChecks): Promise<void> {
+  const results = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      try {
+        await check();
+        return [name, 'ok'] as const;
+      } catch (error) {
+        return [name, error instanceof Error ? error.message : 'failed'] as const;
+      }
+    }),
+  );
+  const ready = results.every(([, status]) => status === 'ok');
+  sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+}
+
+export interface SubgraphServerOptions<TContext extends AuthContext> {
+  name: string;
+  typeDefs: DocumentNode;
+  /** Resolvers, typed by the subgraph with its generated `Resolvers` type. */
+  resolvers: object;
+  logger: Logger;
+  env: { ROUTER_PUBLIC_KEY: string; INTERNAL_SECRET: string; BODY_LIMIT_BYTES: number };
+  /** Builds the resolver context from the verified caller. */
+  context: (caller: Caller, req: IncomingMessage) => TContext | Promise<TContext>;
+  readiness?: ReadinessChecks;
+  routes?: HttpRoute[];
+}
+
+/**
+ * Builds a federated subgraph server. Every GraphQL request must carry a valid router assertion or
+ * internal credential (else 401); errors are masked to stable codes; there is no landing page.
+ */
+export async function createSubgraphServer<TContext extends AuthContext>(
+  options: SubgraphServerOptions<TContext>,
+): Promise<HttpService> {
+  const apollo = new ApolloServer<TContext>({
+    schema: buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as never }]),
+    formatError: maskErrors(options.logger),
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+    logger: options.logger,
+  });
+  await apollo.start();
+  const verifyCaller = createCallerVerifier({
+    routerPublicKey: options.env.ROUTER_PUBLIC_KEY,
+    internalSecret: options.env.INTERNAL_SECRET,
+  });
+  const handler = graphqlHttpHandler(apollo, {
+    bodyLimitBytes: options.env.BODY_LIMIT_BYTES,
+    context: async (req) => {
+      const caller = await verifyCaller(req.headers);
+      if (!caller) throw new HttpError(401, 'Requests must come through the router or an internal service', 'UNAUTHENTICATED');
+      return options.context(caller, req);
+    },
+  });
+  return createHttpService({
+    logger: options.logger,
+    readiness: options.readiness,
+    routes: options.routes,
+    handle: async (req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path !== '/graphql' && path !== '/') return sendJson(res, 404, { error: 'not found' });
+      await handler(req, res);
+    },
+    onStop: () => apollo.stop(),
+  });
+}

@@ -1,0 +1,47 @@
+import { fileURLToPath } from 'node:url';
+import { baseEnvShape } from '@shopgraph/kit';
+import { z } from 'zod';
+
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+/** The router's variables. */
+export const routerEnvShape = {
+  ...baseEnvShape,
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  SUPERGRAPH_PATH: z.string().default(fileURLToPath(new URL('../../supergraph.graphql', import.meta.url))),
+  /** Comma-separated `name=url` pairs that replace routing URLs of the supergraph (containers, clusters). */
+  SUBGRAPH_URLS: z.string().default(''),
+  /** Reload the supergraph when its file changes (defaults to on outside production). */
+  SUPERGRAPH_WATCH: flag.optional(),
+  JWKS_URL: z.string().url().default('http://127.0.0.1:4001/.well-known/jwks.json'),
+  JWT_ISSUER: z.string().default('shopgraph-users'),
+  JWT_AUDIENCE: z.string().default('shopgraph'),
+  /** PKCS#8 PEM of the router's Ed25519 key; it signs the identity assertions subgraphs trust. */
+  ROUTER_PRIVATE_KEY: z.string().min(1, 'is required (PEM of the router private key)'),
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(262_144),
+  MAX_DEPTH: z.coerce.number().int().positive().default(12),
+  MAX_ALIASES: z.coerce.number().int().nonnegative().default(30),
+  MAX_ROOT_FIELDS: z.coerce.number().int().positive().default(20),
+  MAX_TOKENS: z.coerce.number().int().positive().default(5_000),
+  /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
+  TRUST_PROXY: flag.default(false),
+};
+
+export type RouterEnv = z.infer<z.ZodObject<typeof routerEnvShape>>;
+
+/** Parses SUBGRAPH_URLS into a name -> URL map. */
+export function subgraphUrlOverrides(value: string): Map<string, string> {
+  return new Map(
+    value
+      .split(',')
+      .map((pair) => pair.trim())
+      .filter(Boolean)
+      .map((pair) => {
+        const [name, ...rest] = pair.split('=');
+        return [name!.trim(), rest.join('=').trim()] as [string, string];
+      }),
+  );
+}

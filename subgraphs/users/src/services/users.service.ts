@@ -1,0 +1,213 @@
+import {
+  badInput,
+  conflict,
+  type Database,
+  decodeTimeIdCursor,
+  ErrorCode,
+  hitRateLimit,
+  isCountryCode,
+  pageArgs,
+  parseInput,
+  peekRateLimit,
+  type Redis,
+  resetRateLimit,
+  toConnection,
+  userError,
+} from '@shopgraph/kit';
+import { and, asc, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import { z } from 'zod';
+import { addresses, type AddressRow, type schema, users, type UserRow } from '../db/schema.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
+import type { IssuedTokens, TokenService } from './tokens.service.ts';
+
+type Db = Database<typeof schema>;
+
+export interface LoginLimits {
+  windowSeconds: number;
+  maxFailuresPerAccount: number;
+  maxAttemptsPerIp: number;
+}
+
+const MAX_ADDRESSES_PER_USER = 50;
+
+const email = z
+  .string()
+  .trim()
+  .max(254, 'must be at most 254 characters')
+  .email('must be a valid email address')
+  .transform((s) => s.toLowerCase());
+const password = z.string().min(10, 'must be at least 10 characters').max(256, 'must be at most 256 characters');
+const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+const line = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const optionalLine = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, `must be at most ${max} characters`)
+    .nullish()
+    .transform((s) => (s ? s : null));
+
+const registerInput = z.object({ email, password, name });
+const updateProfileInput = z
+  .object({ email: email.nullish(), name: name.nullish() })
+  .refine((v) => v.email != null || v.name != null, 'give a name or an email to change');
+const addressInput = z.object({
+  line1: line(200),
+  line2: optionalLine(200),
+  city: line(100),
+  region: optionalLine(100),
+  postalCode: line(20),
+  country: z
+    .string()
+    .trim()
+    .transform((s) => s.toUpperCase())
+    .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code, e.g. DE'),
+});
+
+const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505' || (error as { cause?: { code?: string } })?.cause?.code === '23505';
+
+/** Accounts, credentials and addresses. */
+export class UsersService {
+  constructor(
+    private readonly db: Db,
+    private readonly redis: Redis,
+    private readonly tokens: TokenService,
+    private readonly limits: LoginLimits,
+  ) {}
+
+  async register(input: unknown): Promise<IssuedTokens & { user: UserRow }> {
+    const values = parseInput(registerInput, input);
+    const passwordHash = await hashPassword(values.password);
+    try {
+      return await this.db.transaction(async (tx) => {
+        const [user] = await tx.insert(users).values({ email: values.email, name: values.name, passwordHash }).returning();
+        return { ...(await this.tokens.issue(user!, tx)), user: user! };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('An account with this email already exists');
+      throw error;
+    }
+  }
+
+  /**
+   * Signs in. Unknown email and wrong password give the same error after the same work; failures
+   * are counted per account and attempts per client address, both in Redis.
+   */
+  async login(rawEmail: string, password: string, clientIp: string | undefined): Promise<IssuedTokens & { user: UserRow }> {
+    const normalized = rawEmail.trim().toLowerCase();
+    const accountKey = `login:account:${normalized}`;
+    const ipKey = `login:ip:${clientIp ?? 'unknown'}`;
+    const { windowSeconds, maxAttemptsPerIp, maxFailuresPerAccount } = this.limits;
+    const [ip, account] = await Promise.all([
+      hitRateLimit(this.redis, ipKey, maxAttemptsPerIp, windowSeconds),
+      peekRateLimit(this.redis, accountKey, maxFailuresPerAccount),
+    ]);
+    const limited = !ip.allowed ? ip : !account.allowed ? account : undefined;
+    if (limited) {
+      throw userError(ErrorCode.RATE_LIMITED, 'Too many sign-in attempts; try again later', {
+        retryAfterSeconds: limited.retryAfterSeconds,
+      });
+    }
+    const [user] = await this.db.select().from(users).where(eq(users.email, normalized)).limit(1);
+    const ok = await verifyPassword(user?.passwordHash, password);
+    if (!ok || !user) {
+      await hitRateLimit(this.redis, accountKey, maxFailuresPerAccount, windowSeconds);
+      throw userError(ErrorCode.UNAUTHENTICATED, 'Email or password is incorrect');
+    }
+    await resetRateLimit(this.redis, accountKey);
+    return { ...(await this.tokens.issue(user)), user };
+  }
+
+  async refresh(refreshToken: string): Promise<IssuedTokens & { user: UserRow }> {
+    const { tokens, user } = await this.tokens.rotate(refreshToken, (id) => this.byId(id));
+    return { ...tokens, user };
+  }
+
+  logout(refreshToken: string): Promise<boolean> {
+    return this.tokens.revoke(refreshToken);
+  }
+
+  async byId(id: string): Promise<UserRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [user] = await this.db.select().from(users).where(eq(users.id, id)).limit(1);
+    return user;
+  }
+
+  /** Loads many users in one query, in the order of `ids` (missing ones as null). */
+  async byIds(ids: readonly string[]): Promise<Array<UserRow | null>> {
+    const valid = ids.filter(isUuid);
+    const rows = valid.length ? await this.db.select().from(users).where(inArray(users.id, valid)) : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** Addresses of many users in one query, oldest first. */
+  async addressesOf(userIds: readonly string[]): Promise<AddressRow[][]> {
+    const rows = await this.db.select().from(addresses).where(inArray(addresses.userId, [...userIds])).orderBy(asc(addresses.createdAt), asc(addresses.id));
+    return userIds.map((id) => rows.filter((r) => r.userId === id));
+  }
+
+  async list(args: { first?: number | null; after?: string | null }) {
+    const { first, after } = pageArgs(args, decodeTimeIdCursor);
+    const rows = await this.db
+      .select()
+      .from(users)
+      .where(after ? or(lt(users.createdAt, after.createdAt), and(eq(users.createdAt, after.createdAt), lt(users.id, after.id))) : undefined)
+      .orderBy(desc(users.createdAt), desc(users.id))
+      .limit(first + 1);
+    return toConnection(rows, first, (u) => [u.createdAt.toISOString(), u.id]);
+  }
+
+  async updateProfile(userId: string, input: unknown): Promise<UserRow> {
+    const values = parseInput(updateProfileInput, input);
+    try {
+      const [user] = await this.db
+        .update(users)
+        .set({ ...(values.email ? { email: values.email } : {}), ...(values.name ? { name: values.name } : {}), updatedAt: new Date() })
+        .where(eq(users.id, userId))
+        .returning();
+      if (!user) throw userError(ErrorCode.NOT_FOUND, 'User not found');
+      return user;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('An account with this email already exists');
+      throw error;
+    }
+  }
+
+  async addAddress(userId: string, input: unknown): Promise<AddressRow> {
+    const values = parseInput(addressInput, input);
+    return this.db.transaction(async (tx) => {
+      // Lock the user row so concurrent adds cannot pass the limit together.
+      await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
+      const existing = await tx.$count(addresses, eq(addresses.userId, userId));
+      if (existing >= MAX_ADDRESSES_PER_USER) throw badInput(`A user can keep at most ${MAX_ADDRESSES_PER_USER} addresses`);
+      const [address] = await tx.insert(addresses).values({ ...values, userId }).returning();
+      return address!;
+    });
+  }
+
+  async removeAddress(userId: string, addressId: string): Promise<boolean> {
+    if (!isUuid(addressId)) return false;
+    const removed = await this.db
+      .delete(addresses)
+      .where(and(eq(addresses.id, addressId), eq(addresses.userId, userId)))
+      .returning({ id: addresses.id });
+    return removed.length > 0;
+  }
+
+  /** Creates the configured admin account when no account has that email yet. */
+  async ensureAdmin(adminEmail: string, adminPassword: string): Promise<void> {
+    const normalized = adminEmail.toLowerCase();
+    const [existing] = await this.db.select({ id: users.id }).from(users).where(eq(users.email, normalized));
+    if (existing) return;
+    await this.db
+      .insert(users)
+      .values({ email: normalized, name: 'Admin', role: 'ADMIN', passwordHash: await hashPassword(adminPassword) })
+      .onConflictDoNothing();
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
