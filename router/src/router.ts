@@ -89,6 +89,8 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     formatError: maskErrors(logger),
+    // Our Lifecycle stops services in order; Apollo must not re-raise the signal itself.
+    stopOnTerminationSignals: false,
     parseOptions: { maxTokens: env.MAX_TOKENS },
     validationRules: [depthLimit(env.MAX_DEPTH), aliasLimit(env.MAX_ALIASES), rootFieldLimit(env.MAX_ROOT_FIELDS)],
     logger,

