@@ -76,9 +76,14 @@ function format(line: string): string {
   }
 }
 
+/** `<NAME>_PORT` overrides a service's port (e.g. USERS_PORT, ROUTER_PORT). */
+function portOf(spec: ServiceSpec): number {
+  return Number(process.env[`${spec.name.toUpperCase()}_PORT`] ?? spec.port);
+}
+
 function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
-    env: { ...process.env, ...env, PORT: String(spec.port) },
+    env: { ...process.env, ...env, PORT: String(portOf(spec)) },
     // Own process group: Ctrl-C reaches this script only, which then stops services in order.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,14 +105,14 @@ async function waitReady(spec: ServiceSpec, timeoutMs = 60_000): Promise<void> {
   while (Date.now() < deadline) {
     if (stopping) throw new Error('stopping');
     try {
-      const res = await fetch(`http://127.0.0.1:${spec.port}/readyz`);
+      const res = await fetch(`http://127.0.0.1:${portOf(spec)}/readyz`);
       if (res.ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${spec.name} was not ready on port ${spec.port} after ${timeoutMs / 1000}s`);
+  throw new Error(`${spec.name} was not ready on port ${portOf(spec)} after ${timeoutMs / 1000}s`);
 }
 
 async function shutdown(code: number): Promise<void> {
@@ -150,12 +155,13 @@ async function main(): Promise<void> {
   startService(ROUTER, {
     ...shared,
     ROUTER_PRIVATE_KEY: keys.privateKey,
-    JWKS_URL: `http://127.0.0.1:${SUBGRAPHS.find((s) => s.name === 'users')!.port}/.well-known/jwks.json`,
+    SUBGRAPH_URLS: SUBGRAPHS.map((spec) => `${spec.name}=http://127.0.0.1:${portOf(spec)}/graphql`).join(','),
+    JWKS_URL: `http://127.0.0.1:${portOf(SUBGRAPHS.find((s) => s.name === 'users')!)}/.well-known/jwks.json`,
   });
   await waitReady(ROUTER);
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   say(`ready in ${seconds}s`);
-  say(`\x1b[1;32mhttp://localhost:${ROUTER.port}/graphql\x1b[0m  (Apollo Sandbox in your browser; Ctrl-C stops)`);
+  say(`\x1b[1;32mhttp://localhost:${portOf(ROUTER)}/graphql\x1b[0m  (Apollo Sandbox in your browser; Ctrl-C stops)`);
 }
 
 main().catch(async (error: unknown) => {

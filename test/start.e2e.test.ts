@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, gql } from '@shopgraph/kit/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * `npm start` as a user runs it: embedded Postgres and Redis, every service as a process, Ctrl-C
+ * stops everything, and a second start finds the data of the first.
+ */
+
+const dataDir = mkdtempSync(join(tmpdir(), 'shopgraph-start-'));
+const running: ChildProcess[] = [];
+
+afterAll(() => {
+  for (const child of running) if (child.exitCode === null) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function ports() {
+  return { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), USERS_PORT: await freePort(), ROUTER_PORT: await freePort() };
+}
+
+function start(portEnv: Record<string, number>): Promise<{ child: ChildProcess; output: () => string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  // The embedded defaults are what is under test, not the servers of the test run.
+  delete env.DATABASE_URL;
+  delete env.REDIS_URL;
+  env.NODE_ENV = 'development';
+  for (const [key, value] of Object.entries(portEnv)) env[key] = String(value);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(child);
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 90_000);
+    child.stdout!.on('data', () => {
+      if (output.includes(`http://localhost:${portEnv.ROUTER_PORT}/graphql`)) {
+        clearTimeout(timer);
+        resolve({ child, output: () => output });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ready:\n${output}`));
+    });
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGINT');
+  });
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('npm start', () => {
+  it('starts the stack, serves Sandbox and GraphQL, stops cleanly on Ctrl-C, and keeps data', async () => {
+    const portEnv = await ports();
+    const url = `http://127.0.0.1:${portEnv.ROUTER_PORT}/graphql`;
+    const first = await start(portEnv);
+
+    const page = await fetch(url, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('embeddable-sandbox');
+
+    const email = `persisted-${Date.now()}@example.com`;
+    const registered = await gql(url, 'mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', {
+      i: { email, password: 'a long enough password', name: 'Persisted' },
+    });
+    expect(registered.errors).toBeUndefined();
+
+    expect(await stop(first.child)).toBe(0);
+    for (const port of Object.values(portEnv)) expect(await listening(port)).toBe(false);
+
+    const second = await start(portEnv);
+    const login = await gql(url, 'mutation($e: String!) { login(email: $e, password: "a long enough password") { user { id } } }', { e: email });
+    expect(login.data?.login.user.id).toBe(registered.data!.register.user.id);
+    expect(await stop(second.child)).toBe(0);
+  }, 180_000);
+});
