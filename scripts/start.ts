@@ -1,8 +1,7 @@
 /**
  * `npm start`: the whole stack on one machine.
  * PostgreSQL and Redis are embedded (data in .data/) unless DATABASE_URL / REDIS_URL point at real
- * servers; each subgraph gets its own database; every service runs as its own process; the router
- * starts last. Ctrl-C stops everything; data survives a restart.
+ * servers; each subgraph gets its own database; every service runs as its own process. Ctrl-C stops everything; data survives a restart.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,25 +27,26 @@ function say(message: string): void {
 }
 
 async function startInfra(): Promise<{ databaseUrl: string; redisUrl: string }> {
-  let databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
+  const postgres = async () => {
+    if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
     mkdirSync(dataDir, { recursive: true });
     // As root, Postgres runs as the `postgres` user, which must reach its data directory.
     chmodSync(dataDir, 0o755);
     const port = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
     const pg = await startEmbeddedPostgres({ dataDir: resolve(dataDir, 'postgres'), port });
     infra.push(pg);
-    databaseUrl = pg.url;
     say(`PostgreSQL (embedded) on 127.0.0.1:${port}, data in ${resolve(dataDir, 'postgres')}`);
-  }
-  let redisUrl = process.env.REDIS_URL;
-  if (!redisUrl) {
+    return pg.url;
+  };
+  const redis = async () => {
+    if (process.env.REDIS_URL) return process.env.REDIS_URL;
     const port = Number(process.env.EMBEDDED_REDIS_PORT ?? 63799);
-    const redis = await startEmbeddedRedis({ port, dataDir: resolve(dataDir, 'redis') });
-    infra.push(redis);
-    redisUrl = redis.url;
+    const server = await startEmbeddedRedis({ port, dataDir: resolve(dataDir, 'redis') });
+    infra.push(server);
     say(`Redis (embedded) on 127.0.0.1:${port}`);
-  }
+    return server.url;
+  };
+  const [databaseUrl, redisUrl] = await Promise.all([postgres(), redis()]);
   return { databaseUrl, redisUrl };
 }
 
@@ -151,14 +151,14 @@ async function main(): Promise<void> {
       startService(spec, { ...shared, DATABASE_URL: url, ROUTER_PUBLIC_KEY: keys.publicKey });
     }),
   );
-  await Promise.all(SUBGRAPHS.map((spec) => waitReady(spec)));
+  // The router loads the committed supergraph and fetches JWKS lazily, so it can start alongside.
   startService(ROUTER, {
     ...shared,
     ROUTER_PRIVATE_KEY: keys.privateKey,
     SUBGRAPH_URLS: SUBGRAPHS.map((spec) => `${spec.name}=http://127.0.0.1:${portOf(spec)}/graphql`).join(','),
     JWKS_URL: `http://127.0.0.1:${portOf(SUBGRAPHS.find((s) => s.name === 'users')!)}/.well-known/jwks.json`,
   });
-  await waitReady(ROUTER);
+  await Promise.all([...SUBGRAPHS, ROUTER].map((spec) => waitReady(spec)));
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   say(`ready in ${seconds}s`);
   say(`\x1b[1;32mhttp://localhost:${portOf(ROUTER)}/graphql\x1b[0m  (Apollo Sandbox in your browser; Ctrl-C stops)`);
