@@ -16,6 +16,7 @@ import {
   sendJson,
   type Viewer,
 } from '@shopgraph/kit';
+import { GraphQLError } from 'graphql';
 import { subgraphUrlOverrides, type RouterEnv } from './env.ts';
 import { bearerToken, createAccessTokenVerifier } from './jwt.ts';
 import { aliasLimit, depthLimit, rootFieldLimit } from './limits.ts';
@@ -35,6 +36,17 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     if (!headers || !('assertion' in context)) return;
     headers.set(ASSERTION_HEADER, context.assertion);
     headers.set('x-request-id', context.requestId);
+  }
+
+  /**
+   * A non-2xx answer from a subgraph is a fault between router and subgraph, never the client's.
+   * Apollo's default maps 401/403 to the public codes UNAUTHENTICATED/FORBIDDEN and attaches the
+   * subgraph URL and response body in `extensions.response`, which masking would then let through.
+   * Without a code the error is masked as INTERNAL_SERVER_ERROR (the details are logged).
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
+    await response.text().catch(() => undefined);
+    return new GraphQLError(`Subgraph ${this.url} answered HTTP ${response.status} ${response.statusText}`);
   }
 }
 
