@@ -1,7 +1,7 @@
 import { errorCode, gql } from '@shopgraph/kit/testing';
 import { decodeProtectedHeader, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOGIN, newUserInput, REGISTER, startStack, type TestStack } from './support/stack.ts';
+import { LOGIN, newUserInput, REGISTER, startStack, type TestStack } from '../../test/support/stack.ts';
 
 let stack: TestStack;
 beforeAll(async () => {

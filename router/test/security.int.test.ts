@@ -12,7 +12,7 @@ import { getIntrospectionQuery } from 'graphql';
 import { base64url, decodeJwt, decodeProtectedHeader, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOGIN, newUserInput, REGISTER, startStack, type TestStack } from './support/stack.ts';
+import { LOGIN, newUserInput, REGISTER, startStack, type TestStack } from '../../test/support/stack.ts';
 
 const BODY_LIMIT = 2048;
 

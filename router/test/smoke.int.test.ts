@@ -1,6 +1,6 @@
 import { gql } from '@shopgraph/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newUserInput, REGISTER, startStack, type TestStack } from './support/stack.ts';
+import { newUserInput, REGISTER, startStack, type TestStack } from '../../test/support/stack.ts';
 
 let stack: TestStack;
 beforeAll(async () => {

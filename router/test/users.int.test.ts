@@ -1,7 +1,7 @@
 import { gql, errorCode } from '@shopgraph/kit/testing';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOGIN, newUserInput, REGISTER, startStack, type TestStack } from './support/stack.ts';
+import { LOGIN, newUserInput, REGISTER, startStack, type TestStack } from '../../test/support/stack.ts';
 
 /** Account flows through the router: register, sign in, refresh, sign out, profile and addresses. */
 

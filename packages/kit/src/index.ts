@@ -10,3 +10,4 @@ export * from './redis.ts';
 export * from './scalars.ts';
 export * from './server.ts';
 export * from './countries.ts';
+export * from './subgraph.ts';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createSubgraphServer, type DbHandle, type HttpService, type Logger, type Redis, sendJson } from '@shopgraph/kit';
+import { type BuiltSubgraph, createSubgraphServer, type DbHandle, type Logger, type Redis, sendJson } from '@shopgraph/kit';
 import { parse } from 'graphql';
 import { createLoaders, type Context } from './context.ts';
 import type { schema } from './db/schema.ts';
@@ -10,8 +10,7 @@ import { UsersService } from './services/users.service.ts';
 
 export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
-export interface UsersSubgraph {
-  http: HttpService;
+export interface UsersSubgraph extends BuiltSubgraph {
   users: UsersService;
   tokens: TokenService;
 }

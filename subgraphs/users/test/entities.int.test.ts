@@ -1,7 +1,7 @@
 import { createAssertionSigner, createInternalTokenIssuer } from '@shopgraph/kit';
 import { gql } from '@shopgraph/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newUserInput, REGISTER, startStack, type TestStack } from '../../../router/test/support/stack.ts';
+import { newUserInput, REGISTER, startStack, type TestStack } from '../../../test/support/stack.ts';
 
 /** The users subgraph as other subgraphs see it: `_entities` with User representations. */
 
