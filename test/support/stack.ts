@@ -81,7 +81,11 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     stops.push(() => db.close());
     const redis: Redis = connectRedis(testRedisUrl(), { keyPrefix: `${uniqueName(name)}:` });
     stops.push(() => redis.quit());
+    // Subgraphs started earlier are reachable as <NAME>_URL (internal calls); order in SUBGRAPHS matters.
+    const urls = Object.fromEntries(Object.entries(subgraphs).map(([n, s]) => [`${n.toUpperCase()}_URL`, s.url]));
     const env = parseEnv(definition.envShape, {
+      ...urls,
+      QUEUE_PREFIX: uniqueName('q'),
       NODE_ENV: 'test',
       PORT: '0',
       DATABASE_URL: database.url,

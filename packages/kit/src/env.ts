@@ -19,6 +19,8 @@ export const subgraphEnvShape = {
   /** Shared secret of internal service-to-service calls. */
   INTERNAL_SECRET: z.string().min(32, 'must be at least 32 characters'),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_000_000),
+  /** Prefix of every BullMQ queue key in Redis. */
+  QUEUE_PREFIX: z.string().regex(/^[\w:.-]+$/).default('shopgraph'),
 };
 
 export type EnvShape = Record<string, z.ZodType>;

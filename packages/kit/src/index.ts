@@ -11,3 +11,6 @@ export * from './scalars.ts';
 export * from './server.ts';
 export * from './countries.ts';
 export * from './subgraph.ts';
+export * from './money.ts';
+export * from './queues.ts';
+export * from './subgraph-client.ts';
