@@ -1,16 +1,15 @@
-import { readdirSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 /**
- * Typed resolvers for every subgraph folder that has a schema.graphql. `mappers` map a GraphQL type to
- * the row type its resolvers return (paths relative to the generated file).
+ * Typed resolvers for every subgraph folder that has a schema.graphql. A subgraph may map GraphQL
+ * types to the row types its resolvers return in `codegen.json` beside its schema:
+ * `{ "mappers": { "User": "../db/schema.ts#UserRow" } }` (paths relative to the generated file).
  */
-const mappers: Record<string, Record<string, string>> = {
-  users: {
-    User: '../db/schema.ts#UserRow',
-    Address: '../db/schema.ts#AddressRow',
-  },
-};
+function mappersOf(name: string): Record<string, string> {
+  const file = `subgraphs/${name}/codegen.json`;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { mappers?: Record<string, string> }).mappers ?? {} : {};
+}
 
 const subgraphs = readdirSync('subgraphs').filter((name) => existsSync(`subgraphs/${name}/schema.graphql`));
 
@@ -28,7 +27,7 @@ const config: CodegenConfig = {
           useTypeImports: true,
           enumsAsTypes: true,
           contextType: '../context.ts#Context',
-          mappers: mappers[name] ?? {},
+          mappers: mappersOf(name),
           scalars: { DateTime: { input: 'Date', output: 'Date | string' } },
           avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
           maybeValue: 'T | null',

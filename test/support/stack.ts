@@ -52,6 +52,8 @@ export interface TestStack {
 }
 
 export interface StackOptions {
+  /** Start only these subgraphs (users is always started: the router needs its JWKS). Default: all. */
+  only?: SubgraphName[];
   /** Extra variables per subgraph. */
   env?: Partial<Record<SubgraphName, Record<string, string>>>;
   /** Shorthand for `env.users`. */
@@ -72,7 +74,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const stops: Array<() => Promise<unknown>> = [];
   const subgraphs: Record<string, RunningSubgraph> = {};
 
-  for (const [name, definition] of Object.entries(SUBGRAPHS)) {
+  const selected = Object.entries(SUBGRAPHS).filter(([name]) => !options.only || name === 'users' || options.only.includes(name as SubgraphName));
+  for (const [name, definition] of selected) {
     const database = await createTestDatabase(name);
     stops.push(() => database.drop());
     await migrateDb(database.url, definition.migrationsFolder);
@@ -105,7 +108,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   }
 
   const urls = Object.fromEntries(Object.entries(subgraphs).map(([name, s]) => [name, s.url]));
-  const supergraphSdl = composeSupergraph(SUPERGRAPH_YAML, { ...urls, ...options.urlOverrides });
+  const supergraphSdl = composeSupergraph(SUPERGRAPH_YAML, { ...urls, ...options.urlOverrides }, Object.keys(subgraphs));
   const routerEnv = parseEnv(routerEnvShape, {
     NODE_ENV: 'test',
     PORT: '0',
