@@ -142,7 +142,13 @@ async function main(): Promise<void> {
       ? { privateKey: process.env.ROUTER_PRIVATE_KEY, publicKey: process.env.ROUTER_PUBLIC_KEY }
       : generateRouterKeyPair();
   const internalSecret = process.env.INTERNAL_SECRET ?? randomBytes(32).toString('hex');
-  const shared = { NODE_ENV: process.env.NODE_ENV ?? 'development', REDIS_URL: redisUrl, INTERNAL_SECRET: internalSecret };
+  const shared = {
+    NODE_ENV: process.env.NODE_ENV ?? 'development',
+    REDIS_URL: redisUrl,
+    INTERNAL_SECRET: internalSecret,
+    // Where subgraphs reach each other for internal operations: PRODUCTS_URL, INVENTORY_URL, ...
+    ...Object.fromEntries(SUBGRAPHS.map((spec) => [`${spec.name.toUpperCase()}_URL`, `http://127.0.0.1:${portOf(spec)}/graphql`])),
+  };
 
   await Promise.all(
     SUBGRAPHS.map(async (spec) => {

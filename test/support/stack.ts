@@ -6,21 +6,25 @@ import {
   connectRedis,
   createLogger,
   type DbHandle,
+  type EnvShape,
   generateRouterKeyPair,
   migrateDb,
   parseEnv,
   type Redis,
+  type SubgraphDefinition,
 } from '@shopgraph/kit';
 import { createTestDatabase, testRedisUrl, uniqueName } from '@shopgraph/kit/testing';
 import { composeSupergraph } from '../../router/src/compose.ts';
 import { routerEnvShape } from '../../router/src/env.ts';
 import { createRouter } from '../../router/src/router.ts';
+import { productsSubgraph } from '../../subgraphs/products/src/subgraph.ts';
 import { usersSubgraph } from '../../subgraphs/users/src/subgraph.ts';
 import type { UsersSubgraph } from '../../subgraphs/users/src/server.ts';
 
 /** Every subgraph, as the kit runs it; a new subgraph adds one line here. */
 export const SUBGRAPHS = {
   users: usersSubgraph,
+  products: productsSubgraph,
 };
 export type SubgraphName = keyof typeof SUBGRAPHS;
 
@@ -75,7 +79,9 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const subgraphs: Record<string, RunningSubgraph> = {};
 
   const selected = Object.entries(SUBGRAPHS).filter(([name]) => !options.only || name === 'users' || options.only.includes(name as SubgraphName));
-  for (const [name, definition] of selected) {
+  for (const [name, typed] of selected) {
+    // Each definition is typed by its own env; here they are driven alike.
+    const definition = typed as unknown as SubgraphDefinition<EnvShape, Record<string, unknown>, BuiltSubgraph>;
     const database = await createTestDatabase(name);
     stops.push(() => database.drop());
     await migrateDb(database.url, definition.migrationsFolder);
@@ -98,7 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       ...(name === 'users' ? options.usersEnv : {}),
       ...options.env?.[name as SubgraphName],
     });
-    const built = await definition.build({ env, db: db as never, redis, logger });
+    const built = await definition.build({ env, db, redis, logger });
     stops.push(async () => {
       await built.http.stop();
       await built.stop?.();

@@ -1,0 +1,4 @@
+import { runSubgraph } from '@shopgraph/kit';
+import { productsSubgraph } from './subgraph.ts';
+
+runSubgraph(productsSubgraph);
