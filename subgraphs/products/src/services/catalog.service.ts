@@ -265,7 +265,7 @@ export class CatalogService {
 /** Trims a search; refuses overlong text; drops NUL characters PostgreSQL cannot store. */
 function normalizeSearch(search: string | null | undefined): string | null {
   if (search == null) return null;
-  const cleaned = search.replace(/\u0000/g, ' ').trim();
+  const cleaned = search.replaceAll('\u0000', ' ').trim();
   if (cleaned.length > MAX_SEARCH_LENGTH) throw badInput(`search must be at most ${MAX_SEARCH_LENGTH} characters`, 'search');
   return cleaned.length > 0 ? cleaned : null;
 }
