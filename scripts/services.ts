@@ -13,6 +13,7 @@ export interface ServiceSpec {
 export const SUBGRAPHS: ServiceSpec[] = [
   { name: 'users', port: 4001, entry: 'subgraphs/users/src/index.ts', database: 'shopgraph_users' },
   { name: 'products', port: 4002, entry: 'subgraphs/products/src/index.ts', database: 'shopgraph_products' },
+  { name: 'shipping', port: 4007, entry: 'subgraphs/shipping/src/index.ts', database: 'shopgraph_shipping' },
 ];
 
 export const ROUTER: ServiceSpec = { name: 'router', port: 4000, entry: 'router/src/index.ts' };

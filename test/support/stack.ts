@@ -18,6 +18,7 @@ import { composeSupergraph } from '../../router/src/compose.ts';
 import { routerEnvShape } from '../../router/src/env.ts';
 import { createRouter } from '../../router/src/router.ts';
 import { productsSubgraph } from '../../subgraphs/products/src/subgraph.ts';
+import { shippingSubgraph } from '../../subgraphs/shipping/src/subgraph.ts';
 import { usersSubgraph } from '../../subgraphs/users/src/subgraph.ts';
 import type { UsersSubgraph } from '../../subgraphs/users/src/server.ts';
 
@@ -25,6 +26,7 @@ import type { UsersSubgraph } from '../../subgraphs/users/src/server.ts';
 export const SUBGRAPHS = {
   users: usersSubgraph,
   products: productsSubgraph,
+  shipping: shippingSubgraph,
 };
 export type SubgraphName = keyof typeof SUBGRAPHS;
 
@@ -86,7 +88,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     stops.push(() => database.drop());
     await migrateDb(database.url, definition.migrationsFolder);
     const queries = { count: 0 };
-    const db: DbHandle<Record<string, unknown>> = connectDb(database.url, definition.dbSchema, { onQuery: () => void (queries.count += 1) });
+    const db: DbHandle<Record<string, unknown>> = connectDb(database.url, definition.dbSchema, { onQuery: (query) => void (query && (queries.count += 1)) });
     stops.push(() => db.close());
     const redis: Redis = connectRedis(testRedisUrl(), { keyPrefix: `${uniqueName(name)}:` });
     stops.push(() => redis.quit());

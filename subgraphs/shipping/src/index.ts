@@ -1,0 +1,4 @@
+import { runSubgraph } from '@shopgraph/kit';
+import { shippingSubgraph } from './subgraph.ts';
+
+runSubgraph(shippingSubgraph);
