@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, gql } from '@shopgraph/kit/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SUBGRAPHS } from '../scripts/services.ts';
 
 /**
  * `npm start` as a user runs it: embedded Postgres and Redis, every service as a process, Ctrl-C
@@ -20,7 +21,9 @@ afterAll(() => {
 });
 
 async function ports() {
-  return { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), USERS_PORT: await freePort(), ROUTER_PORT: await freePort() };
+  const ports: Record<string, number> = { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), ROUTER_PORT: await freePort() };
+  for (const spec of SUBGRAPHS) ports[`${spec.name.toUpperCase()}_PORT`] = await freePort();
+  return ports;
 }
 
 function start(portEnv: Record<string, number>): Promise<{ child: ChildProcess; output: () => string }> {

@@ -1,0 +1,91 @@
+/**
+ * `npm run bench:catalog`: throughput and latency of the catalog query (four subgraphs) through the router,
+ * and of a products-only query straight to the products subgraph, in one run against a freshly started and
+ * seeded stack (temporary data directory, free ports).
+ *
+ *   npm run bench:catalog -- --seconds 10 --concurrency 16
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInternalTokenIssuer } from '@shopgraph/kit';
+import { freePort } from '@shopgraph/kit/testing';
+import { SUBGRAPHS } from './services.ts';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const seconds = arg('seconds', 10);
+const concurrency = arg('concurrency', 16);
+
+const CATALOG_QUERY = `query Catalog {
+  products(first: 20, filter: { search: "wool", categorySlug: "apparel" }) {
+    edges { node { name sku category { name } price { amount currency formatted } compareAtPrice { amount }
+      inStock stock { available } shippingEstimate(country: "DE") { amount days } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const PRODUCTS_ONLY = `query { products(first: 20, filter: { search: "wool", categorySlug: "apparel" }) {
+  edges { node { name sku category { name } } } pageInfo { hasNextPage endCursor } } }`;
+
+async function load(label: string, url: string, body: string, headers: Record<string, string>) {
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const started = performance.now();
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const json = (await res.json()) as { errors?: unknown; data?: { products?: { edges?: unknown[] } } };
+      latencies.push(performance.now() - started);
+      if (!res.ok || json.errors || !json.data?.products?.edges?.length) errors += 1;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!.toFixed(1);
+  console.log(
+    `${label.padEnd(34)} ${(latencies.length / elapsed).toFixed(0).padStart(6)} req/s   p50 ${q(0.5).padStart(6)} ms   p99 ${q(0.99).padStart(6)} ms   (${latencies.length} requests, ${errors} errors)`,
+  );
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'shopgraph-bench-'));
+const ports: Record<string, number> = { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), ROUTER_PORT: await freePort() };
+// Free ports for every service, so a running `npm start` does not get in the way.
+for (const spec of SUBGRAPHS) ports[`${spec.name.toUpperCase()}_PORT`] = await freePort();
+const internalSecret = randomBytes(32).toString('hex');
+const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn', INTERNAL_SECRET: internalSecret };
+delete env.DATABASE_URL;
+delete env.REDIS_URL;
+for (const [key, value] of Object.entries(ports)) env[key] = String(value);
+const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+try {
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(`localhost:${ports.ROUTER_PORT}/graphql`)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`stack exited with ${code}:\n${output}`)));
+  });
+  const routerUrl = `http://127.0.0.1:${ports.ROUTER_PORT}/graphql`;
+  const productsUrl = `http://127.0.0.1:${ports.PRODUCTS_PORT}/graphql`;
+  const internal = { 'x-shopgraph-internal': await createInternalTokenIssuer('bench', internalSecret)() };
+  console.log(`catalog benchmark: ${concurrency} concurrent clients, ${seconds} s each, on ${process.platform} with ${(await import('node:os')).cpus().length} cores`);
+  // Warm-up: plans cached, connections open.
+  await load('warm-up (router)', routerUrl, JSON.stringify({ query: CATALOG_QUERY }), {});
+  await load('query 1 through the router', routerUrl, JSON.stringify({ query: CATALOG_QUERY }), {});
+  await load('products only, straight to products', productsUrl, JSON.stringify({ query: PRODUCTS_ONLY }), internal);
+  await load('products only, through the router', routerUrl, JSON.stringify({ query: PRODUCTS_ONLY }), {});
+} finally {
+  await new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGINT');
+  });
+  rmSync(dataDir, { recursive: true, force: true });
+}
