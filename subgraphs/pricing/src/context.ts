@@ -1,0 +1,26 @@
+import type { AuthContext } from '@shopgraph/kit';
+import DataLoader from 'dataloader';
+import type { PromotionRow } from './db/schema.ts';
+import type { DisplayPrice } from './services/discounts.ts';
+import { keyOf, type PriceKey, type PricesService } from './services/prices.service.ts';
+import type { PromotionsService } from './services/promotions.service.ts';
+import type { QuotesService } from './services/quotes.service.ts';
+
+/** What every pricing resolver receives; loaders live for one request. */
+export interface Context extends AuthContext {
+  prices: PricesService;
+  promotions: PromotionsService;
+  quotes: QuotesService;
+  loaders: {
+    /** Display price (with automatic promotions) of a product in its category; null without a price. */
+    displayPrice: DataLoader<PriceKey, DisplayPrice | null, string>;
+    promotion: DataLoader<string, PromotionRow | null>;
+  };
+}
+
+export function createLoaders(prices: PricesService, promotions: PromotionsService): Context['loaders'] {
+  return {
+    displayPrice: new DataLoader((keys) => prices.displayPrices(keys), { cacheKeyFn: keyOf }),
+    promotion: new DataLoader((ids) => promotions.byIds(ids)),
+  };
+}

@@ -1,0 +1,4 @@
+import { runSubgraph } from '@shopgraph/kit';
+import { pricingSubgraph } from './subgraph.ts';
+
+runSubgraph(pricingSubgraph);

@@ -1,0 +1,10 @@
+import { requireAdmin } from '@shopgraph/kit';
+import type { QueryResolvers } from '../__generated__/resolvers-types.ts';
+
+export const Query: QueryResolvers = {
+  quote: (_parent, { items, promoCode }, ctx) => ctx.quotes.quote({ items, promoCode }),
+  promotions: (_parent, args, ctx) => {
+    requireAdmin(ctx);
+    return ctx.promotions.list(args);
+  },
+};

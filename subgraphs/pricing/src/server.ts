@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { type BuiltSubgraph, createSubgraphClient, createSubgraphServer, type DbHandle, type Logger, type Redis } from '@shopgraph/kit';
+import { parse } from 'graphql';
+import { createLoaders, type Context } from './context.ts';
+import type { schema } from './db/schema.ts';
+import type { PricingEnv } from './env.ts';
+import { resolvers } from './resolvers/index.ts';
+import { Catalog } from './services/catalog.ts';
+import { PricesService } from './services/prices.service.ts';
+import { PromotionsService } from './services/promotions.service.ts';
+import { QuotesService } from './services/quotes.service.ts';
+
+export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+
+export interface PricingSubgraph extends BuiltSubgraph {
+  prices: PricesService;
+  promotions: PromotionsService;
+  quotes: QuotesService;
+}
+
+/** Builds the pricing subgraph over an open database (tests call this; main() listens). Pricing uses no Redis. */
+export async function createPricingSubgraph(deps: {
+  env: PricingEnv;
+  db: DbHandle<typeof schema>;
+  redis: Redis;
+  logger: Logger;
+}): Promise<PricingSubgraph> {
+  const { env, db, logger } = deps;
+  const catalog = new Catalog(
+    createSubgraphClient({ url: env.PRODUCTS_URL, service: 'pricing', internalSecret: env.INTERNAL_SECRET, timeoutMs: env.PRODUCTS_TIMEOUT_MS }),
+  );
+  const prices = new PricesService(db.db, catalog);
+  const promotions = new PromotionsService(db.db, catalog);
+  const quotes = new QuotesService(db.db, catalog, prices, promotions);
+
+  const http = await createSubgraphServer<Context>({
+    name: 'pricing',
+    typeDefs,
+    resolvers,
+    logger,
+    env,
+    context: (caller) => ({ caller, prices, promotions, quotes, loaders: createLoaders(prices, promotions) }),
+    // Pricing keeps nothing in Redis; products is checked per request, so it does not gate readiness.
+    readiness: { postgres: () => db.sql`select 1` },
+  });
+  return { http, prices, promotions, quotes };
+}
