@@ -82,3 +82,18 @@ export type Transaction<TSchema extends Record<string, unknown>> = Parameters<Pa
 
 /** Either the database or a transaction: what a service method takes to join its caller's transaction. */
 export type Executor<TSchema extends Record<string, unknown>> = Database<TSchema> | Transaction<TSchema>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for a UUID: every id in shopgraph is one, so anything else cannot name a row (and must not reach SQL). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** True when `error` is PostgreSQL's unique violation (23505), optionally of one named constraint. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const e = ((error as { cause?: unknown })?.cause ?? error) as { code?: string; constraint_name?: string } | undefined;
+  const direct = error as { code?: string; constraint_name?: string } | undefined;
+  const hit = e?.code === '23505' ? e : direct?.code === '23505' ? direct : undefined;
+  return !!hit && (!constraint || hit.constraint_name === constraint);
+}

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { badInput } from './errors.ts';
 
 /**
@@ -60,3 +61,13 @@ export function formatMoney(amount: number, currency: string, locale = 'en-US'):
 export function money(amount: number, currency: string): Money {
   return { amount, currency, formatted: formatMoney(amount, currency) };
 }
+
+/** The largest amount a GraphQL `Int` (and so `Money.amount`) can carry. */
+export const MAX_MONEY_AMOUNT = 2_147_483_647;
+
+/** zod: an ISO 4217 code; lower case is accepted and upper-cased. */
+export const currencyCodeSchema = z
+  .string()
+  .trim()
+  .transform((s) => s.toUpperCase())
+  .refine(isCurrencyCode, 'must be an ISO 4217 currency code, e.g. EUR');

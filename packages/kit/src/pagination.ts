@@ -1,3 +1,4 @@
+import { isUuid } from './db.ts';
 import { badInput } from './errors.ts';
 
 /** The largest page a connection serves (DESIGN.md section 4). */
@@ -46,10 +47,14 @@ export function toConnection<TRow>(rows: TRow[], first: number, cursorOf: (row: 
   };
 }
 
-/** Decodes a `[createdAt ISO, id]` cursor, the usual keyset of "newest first" lists. */
+/**
+ * Decodes a `[createdAt ISO, id]` cursor, the usual keyset of "newest first" lists. The id must be a
+ * UUID. Columns paged this way are `timestamp(3)`: a cursor carries milliseconds, and a column with
+ * microseconds would make rows of the same millisecond skip or repeat across pages.
+ */
 export function decodeTimeIdCursor(parts: unknown[]): { createdAt: Date; id: string } {
   const [at, id] = parts;
-  if (typeof at !== 'string' || typeof id !== 'string') throw new Error('bad cursor');
+  if (typeof at !== 'string' || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
   const createdAt = new Date(at);
   if (Number.isNaN(createdAt.getTime())) throw new Error('bad cursor');
   return { createdAt, id };

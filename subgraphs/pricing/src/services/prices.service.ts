@@ -1,10 +1,10 @@
-import { type Database, notFound, pageArgs, parseInput, toConnection } from '@shopgraph/kit';
+import { currencyCodeSchema as currencyCode, type Database, decodeTimeIdCursor, notFound, pageArgs, parseInput, toConnection } from '@shopgraph/kit';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { priceChanges, type PriceChangeRow, type PriceRow, prices, promotions, type schema } from '../db/schema.ts';
 import type { Catalog } from './catalog.ts';
 import { type DisplayPrice, displayPrice, type PromotionRule } from './discounts.ts';
-import { currencyCode, decodeTimeUuidCursor, entityId, positiveAmount } from './validation.ts';
+import { entityId, positiveAmount } from './validation.ts';
 
 type Db = Database<typeof schema>;
 
@@ -122,7 +122,7 @@ export class PricesService {
 
   /** A product's price changes, newest first. */
   async history(productId: string, args: { first?: number | null; after?: string | null }) {
-    const { first, after } = pageArgs(args, decodeTimeUuidCursor);
+    const { first, after } = pageArgs(args, decodeTimeIdCursor);
     const rows: PriceChangeRow[] = await this.db
       .select()
       .from(priceChanges)

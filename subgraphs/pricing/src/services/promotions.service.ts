@@ -1,10 +1,10 @@
-import { conflict, type Database, ErrorCode, notFound, pageArgs, parseInput, toConnection, userError } from '@shopgraph/kit';
+import { conflict, currencyCodeSchema as currencyCode, type Database, decodeTimeIdCursor, ErrorCode, isUniqueViolation, isUuid, notFound, pageArgs, parseInput, toConnection, userError } from '@shopgraph/kit';
 import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { promotions, type PromotionRow, type schema } from '../db/schema.ts';
 import type { Catalog } from './catalog.ts';
 import type { PromotionRule } from './discounts.ts';
-import { currencyCode, decodeTimeUuidCursor, entityId, isUniqueViolation, isUuid, positiveAmount } from './validation.ts';
+import { entityId, positiveAmount } from './validation.ts';
 
 type Db = Database<typeof schema>;
 
@@ -129,7 +129,7 @@ export class PromotionsService {
 
   /** Promotions, newest first; `activeOnly` keeps the active ones. */
   async list(args: { first?: number | null; after?: string | null; activeOnly?: boolean | null }) {
-    const { first, after } = pageArgs(args, decodeTimeUuidCursor);
+    const { first, after } = pageArgs(args, decodeTimeIdCursor);
     const rows = await this.db
       .select()
       .from(promotions)

@@ -28,7 +28,8 @@ export const products = pgTable(
     images: text('images').array().notNull().default(sql`'{}'::text[]`),
     weightGrams: integer('weight_grams').notNull(),
     active: boolean('active').notNull().default(true),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Milliseconds, like the keyset cursors that page on it. */
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     /** Weighted full-text document: the name counts more than the description. */
     search: tsvector('search')

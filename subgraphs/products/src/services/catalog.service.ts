@@ -1,4 +1,4 @@
-import { badInput, conflict, type Database, decodeTimeIdCursor, notFound, pageArgs, parseInput, toConnection } from '@shopgraph/kit';
+import { badInput, conflict, type Database, decodeTimeIdCursor, isUniqueViolation, isUuid, notFound, pageArgs, parseInput, toConnection } from '@shopgraph/kit';
 import { and, asc, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { categories, type CategoryRow, productColumns, products, type ProductRow, type schema } from '../db/schema.ts';
@@ -63,10 +63,6 @@ const updateProductInput = z
 
 const createCategoryInput = z.object({ name: name.pipe(z.string().max(100, 'must be at most 100 characters')), slug: slug.nullish(), parentId: uuid.nullish() });
 
-const isUniqueViolation = (error: unknown, constraint?: string) => {
-  const e = ((error as { cause?: unknown })?.cause ?? error) as { code?: string; constraint_name?: string };
-  return e?.code === '23505' && (!constraint || e.constraint_name === constraint);
-};
 
 type ProductCursor = { kind: 'recent'; createdAt: Date; id: string } | { kind: 'rank'; rank: number; id: string };
 
@@ -79,7 +75,6 @@ function decodeProductCursor(parts: unknown[]): ProductCursor {
   return { kind: 'recent', ...decodeTimeIdCursor(parts) };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ProductListArgs {
   first?: number | null;
@@ -95,7 +90,7 @@ export class CatalogService {
   constructor(private readonly db: Db) {}
 
   async productsByIds(ids: readonly string[]): Promise<Array<ProductRow | null>> {
-    const valid = ids.filter((id) => UUID.test(id));
+    const valid = ids.filter((id) => isUuid(id));
     const rows = valid.length ? await this.db.select(productColumns).from(products).where(inArray(products.id, valid)) : [];
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
@@ -114,7 +109,7 @@ export class CatalogService {
   }
 
   async categoriesByIds(ids: readonly string[]): Promise<Array<CategoryRow | null>> {
-    const valid = ids.filter((id) => UUID.test(id));
+    const valid = ids.filter((id) => isUuid(id));
     const rows = valid.length ? await this.db.select().from(categories).where(inArray(categories.id, valid)) : [];
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
@@ -257,7 +252,7 @@ export class CatalogService {
   }
 
   private productId(id: string): string {
-    if (!UUID.test(id)) throw notFound('Product');
+    if (!isUuid(id)) throw notFound('Product');
     return id;
   }
 }

@@ -13,7 +13,8 @@ export const users = pgTable(
     role: roleEnum('role').notNull().default('CUSTOMER'),
     /** argon2id PHC string. */
     passwordHash: text('password_hash').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Milliseconds, like the keyset cursors that page on it. */
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('users_email_key').on(t.email), index('users_created_at_id_idx').on(t.createdAt.desc(), t.id.desc())],

@@ -6,6 +6,8 @@ import {
   ErrorCode,
   hitRateLimit,
   isCountryCode,
+  isUniqueViolation,
+  isUuid,
   pageArgs,
   parseInput,
   peekRateLimit,
@@ -64,7 +66,6 @@ const addressInput = z.object({
     .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code, e.g. DE'),
 });
 
-const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505' || (error as { cause?: { code?: string } })?.cause?.code === '23505';
 
 /** Accounts, credentials and addresses. */
 export class UsersService {
@@ -205,9 +206,4 @@ export class UsersService {
       .values({ email: normalized, name: 'Admin', role: 'ADMIN', passwordHash: await hashPassword(adminPassword) })
       .onConflictDoNothing();
   }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-function isUuid(value: string): boolean {
-  return UUID.test(value);
 }
