@@ -9,6 +9,7 @@ type Gql = <T = Record<string, any>>(query: string, variables?: Record<string, u
 
 /** Root fields per request: below the router's root-field and alias limits. */
 const BATCH = 20;
+const PARALLEL = 4;
 
 function client(url: string, token?: string): Gql {
   return async (query, variables = {}) => {
@@ -35,13 +36,19 @@ function tolerant(url: string, token: string): Gql {
   };
 }
 
-/** Runs `build(item, i)` fields for items in batches of {@link BATCH} aliased root fields. */
+/**
+ * Runs `build(item, alias)` fields for items in requests of {@link BATCH} aliased root fields, a few
+ * requests at a time (mutations within one request run one after another).
+ */
 async function batched<T>(gql: Gql, items: T[], operation: string, build: (item: T, alias: string) => string): Promise<Record<string, unknown>> {
-  const results: Record<string, unknown> = {};
+  const requests: Array<() => Promise<Record<string, unknown>>> = [];
   for (let i = 0; i < items.length; i += BATCH) {
-    const chunk = items.slice(i, i + BATCH);
-    const fields = chunk.map((item, j) => build(item, `f${i + j}`)).join('\n');
-    Object.assign(results, await gql(`${operation} {\n${fields}\n}`));
+    const fields = items.slice(i, i + BATCH).map((item, j) => build(item, `f${i + j}`)).join('\n');
+    requests.push(() => gql(`${operation} {\n${fields}\n}`));
+  }
+  const results: Record<string, unknown> = {};
+  for (let i = 0; i < requests.length; i += PARALLEL) {
+    for (const part of await Promise.all(requests.slice(i, i + PARALLEL).map((run) => run()))) Object.assign(results, part);
   }
   return results;
 }

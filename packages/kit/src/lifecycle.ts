@@ -51,6 +51,13 @@ export class Lifecycle {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Under `npm start` each service runs in its own process group with a pipe on stdin: when the
+    // supervisor dies without stopping us (kill -9), the pipe closes and we stop instead of lingering.
+    if (process.env.SHOPGRAPH_SUPERVISED === '1') {
+      process.stdin.on('end', () => onSignal('SIGTERM'));
+      process.stdin.on('error', () => onSignal('SIGTERM'));
+      process.stdin.resume();
+    }
   }
 }
 
