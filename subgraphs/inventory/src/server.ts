@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { type BuiltSubgraph, createSubgraphClient, createSubgraphServer, type DbHandle, type Logger, type Redis } from '@shopgraph/kit';
+import { parse } from 'graphql';
+import { createLoaders, type Context } from './context.ts';
+import type { schema } from './db/schema.ts';
+import type { InventoryEnv } from './env.ts';
+import { ReservationExpiry } from './jobs/reservation-expiry.ts';
+import { resolvers } from './resolvers/index.ts';
+import { productCatalog } from './services/product-catalog.ts';
+import { ReservationService } from './services/reservations.service.ts';
+import { StockService } from './services/stock.service.ts';
+
+export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+
+export interface InventorySubgraph extends BuiltSubgraph {
+  stock: StockService;
+  reservations: ReservationService;
+  expiry: ReservationExpiry;
+}
+
+/** Builds the inventory subgraph over an open database and Redis, with its expiry worker running. */
+export async function createInventorySubgraph(deps: {
+  env: InventoryEnv;
+  db: DbHandle<typeof schema>;
+  redis: Redis;
+  logger: Logger;
+}): Promise<InventorySubgraph> {
+  const { env, db, redis, logger } = deps;
+  const products = createSubgraphClient({
+    url: env.PRODUCTS_URL,
+    service: 'inventory',
+    internalSecret: env.INTERNAL_SECRET,
+    timeoutMs: env.PRODUCTS_TIMEOUT_MS,
+  });
+  const stock = new StockService(db.db, productCatalog(products));
+  const expiry = new ReservationExpiry({
+    redisUrl: env.REDIS_URL,
+    prefix: env.QUEUE_PREFIX,
+    logger,
+    sweepSeconds: env.RESERVATION_SWEEP_SECONDS,
+    concurrency: env.EXPIRY_CONCURRENCY,
+  });
+  const reservations = new ReservationService(db.db, expiry, logger);
+  try {
+    await expiry.start(reservations);
+    const http = await createSubgraphServer<Context>({
+      name: 'inventory',
+      typeDefs,
+      resolvers,
+      logger,
+      env,
+      context: (caller) => ({ caller, stock, reservations, loaders: createLoaders(stock) }),
+      readiness: {
+        postgres: () => db.sql`select 1`,
+        redis: () => redis.ping(),
+      },
+    });
+    return { http, stock, reservations, expiry, stop: () => expiry.close() };
+  } catch (error) {
+    await expiry.close();
+    throw error;
+  }
+}

@@ -1,0 +1,122 @@
+import { connectDb, createAssertionSigner, createInternalTokenIssuer, type Role } from '@shopgraph/kit';
+import { gql, type GraphQLResponse, uniqueName } from '@shopgraph/kit/testing';
+import { expect } from 'vitest';
+import { LOGIN, newUserInput, REGISTER, type TestStack } from '../../../test/support/stack.ts';
+import { schema } from '../src/db/schema.ts';
+
+/** Shared by the inventory test files: sign-ins, products, stock reads, internal calls. */
+
+export const LEVEL = 'onHand reserved available';
+export const RESERVATION = `orderId status items { productId quantity } expiresAt createdAt updatedAt`;
+
+export const ADJUST = `mutation($productId: ID!, $delta: Int!, $reason: String!) {
+  adjustStock(productId: $productId, delta: $delta, reason: $reason) { ${LEVEL} }
+}`;
+export const MOVEMENTS = `query($productId: ID!, $first: Int, $after: String) {
+  stockMovements(productId: $productId, first: $first, after: $after) {
+    edges { cursor node { id kind delta reason orderId actor { id } level { ${LEVEL} } at product { id } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+export const PRODUCT_STOCK = `query($id: ID!) { product(id: $id) { id stock { ${LEVEL} } inStock } }`;
+export const RESERVE = `mutation($orderId: ID!, $items: [ReservationItemInput!]!, $ttlSeconds: Int!) {
+  reserveStock(orderId: $orderId, items: $items, ttlSeconds: $ttlSeconds) {
+    status reservation { ${RESERVATION} } unavailable { productId requested available }
+  }
+}`;
+export const COMMIT = `mutation($orderId: ID!) { commitReservation(orderId: $orderId) { ${RESERVATION} } }`;
+export const RELEASE = `mutation($orderId: ID!) { releaseReservation(orderId: $orderId) { ${RESERVATION} } }`;
+export const RESERVATION_OF = `query($orderId: ID!) { reservation(orderId: $orderId) { ${RESERVATION} } }`;
+const CREATE_PRODUCT = `mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }`;
+
+export interface Level {
+  onHand: number;
+  reserved: number;
+  available: number;
+}
+
+export async function adminToken(stack: TestStack): Promise<string> {
+  const res = await gql(stack.url, LOGIN, { email: 'admin@example.com', password: 'admin-password-change-me' });
+  return res.data!.login.accessToken;
+}
+
+export async function customerToken(stack: TestStack): Promise<string> {
+  const res = await gql(stack.url, REGISTER, { input: newUserInput() });
+  return res.data!.register.accessToken;
+}
+
+/** Creates a product through the router (admin) and returns its id. */
+export async function createProduct(stack: TestStack, admin: string): Promise<string> {
+  const sku = uniqueName('INV').toUpperCase();
+  const res = await gql(stack.url, CREATE_PRODUCT, { input: { sku, name: `Stocked ${sku}`, weightGrams: 300 } }, { token: admin });
+  expect(res.errors).toBeUndefined();
+  return res.data!.createProduct.id;
+}
+
+/** adjustStock through the router, expecting success. */
+export async function adjust(stack: TestStack, admin: string, productId: string, delta: number, reason = 'test delivery'): Promise<Level> {
+  const res = await gql(stack.url, ADJUST, { productId, delta, reason }, { token: admin });
+  expect(res.errors).toBeUndefined();
+  return res.data!.adjustStock;
+}
+
+/** A product's stock as the public graph shows it. */
+export async function stockOf(stack: TestStack, productId: string): Promise<Level & { inStock: boolean }> {
+  const res = await gql(stack.url, PRODUCT_STOCK, { id: productId });
+  expect(res.errors).toBeUndefined();
+  return { ...res.data!.product.stock, inStock: res.data!.product.inStock };
+}
+
+/** How many movements a product has (read through the router as admin). */
+export async function movementCount(stack: TestStack, admin: string, productId: string): Promise<number> {
+  let count = 0;
+  let after: string | null = null;
+  for (;;) {
+    const res: GraphQLResponse<Record<string, any>> = await gql(stack.url, MOVEMENTS, { productId, first: 100, after }, { token: admin });
+    expect(res.errors).toBeUndefined();
+    count += res.data!.stockMovements.edges.length;
+    if (!res.data!.stockMovements.pageInfo.hasNextPage) return count;
+    after = res.data!.stockMovements.pageInfo.endCursor;
+  }
+}
+
+/** Calls the inventory subgraph directly as the orders service (internal credential). */
+export function internalCaller(stack: TestStack) {
+  const token = createInternalTokenIssuer('orders', stack.internalSecret);
+  return async (query: string, variables: Record<string, unknown> = {}) =>
+    gql(stack.subgraphs.inventory!.url, query, variables, { headers: { 'x-shopgraph-internal': await token() } });
+}
+
+/** Calls the inventory subgraph directly with a router-signed identity (as if through the router). */
+export function routerSignedCaller(stack: TestStack, viewer: { userId: string; role: Role } | null) {
+  const sign = createAssertionSigner(stack.keys.privateKey);
+  return async (query: string, variables: Record<string, unknown> = {}) =>
+    gql(stack.subgraphs.inventory!.url, query, variables, { headers: { 'x-shopgraph-assertion': await sign({ viewer }) } });
+}
+
+/** A fresh order id (orders uses UUIDs; any id of letters, digits, - and _ works). */
+export const newOrderId = () => uniqueName('order');
+
+/**
+ * Polls `read` until `done` holds or `timeoutMs` passes, and returns the last value: the caller asserts
+ * on it, so a timeout fails with what was last seen. Never a fixed sleep.
+ */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Whether inventory holds a stock row for the product (0/0/0 and no row look alike in the graph). */
+export async function stockRowCount(stack: TestStack, productId: string): Promise<number> {
+  const { sql, close } = connectDb(stack.subgraphs.inventory!.databaseUrl, schema, { max: 1 });
+  try {
+    const rows = await sql`select 1 from stock_levels where product_id = ${productId}`;
+    return rows.length;
+  } finally {
+    await close();
+  }
+}
