@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import {
+  ASSERTION_HEADER,
   type BuiltSubgraph,
+  createAssertionSigner,
+  createInternalTokenIssuer,
+  INTERNAL_HEADER,
   connectDb,
   connectRedis,
   createLogger,
@@ -12,8 +16,9 @@ import {
   parseEnv,
   type Redis,
   type SubgraphDefinition,
+  type Viewer,
 } from '@shopgraph/kit';
-import { createTestDatabase, testRedisUrl, uniqueName } from '@shopgraph/kit/testing';
+import { createTestDatabase, gql, type GraphQLResponse, testRedisUrl, uniqueName } from '@shopgraph/kit/testing';
 import { composeSupergraph } from '../../router/src/compose.ts';
 import { routerEnvShape } from '../../router/src/env.ts';
 import { createRouter } from '../../router/src/router.ts';
@@ -92,7 +97,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     stops.push(() => database.drop());
     await migrateDb(database.url, definition.migrationsFolder);
     const queries = { count: 0 };
-    const db: DbHandle<Record<string, unknown>> = connectDb(database.url, definition.dbSchema, { onQuery: (query) => void (query && (queries.count += 1)) });
+    const db: DbHandle<Record<string, unknown>> = connectDb(database.url, definition.dbSchema, { onQuery: () => void (queries.count += 1) });
     stops.push(() => db.close());
     const redis: Redis = connectRedis(testRedisUrl(), { keyPrefix: `${uniqueName(name)}:` });
     stops.push(() => redis.quit());
@@ -171,3 +176,62 @@ export const LOGIN = /* GraphQL */ `
     login(email: $email, password: $password) { accessToken refreshToken expiresAt user { id email role } }
   }
 `;
+
+/** An access token of the seeded development admin. */
+export async function adminToken(stack: TestStack): Promise<string> {
+  const res = await gql(stack.url, LOGIN, { email: 'admin@example.com', password: 'admin-password-change-me' });
+  return res.data!.login.accessToken;
+}
+
+/** An access token of a freshly registered customer. */
+export async function customerToken(stack: TestStack): Promise<string> {
+  const res = await gql(stack.url, REGISTER, { input: newUserInput() });
+  return res.data!.register.accessToken;
+}
+
+/** Creates a category through the router (admin) and returns its id. */
+export async function createTestCategory(stack: TestStack, admin: string, name = uniqueName('Category')): Promise<string> {
+  const res = await gql(stack.url, 'mutation($input: CreateCategoryInput!) { createCategory(input: $input) { id } }', { input: { name } }, { token: admin });
+  if (res.errors) throw new Error(`createCategory failed: ${res.errors[0]!.message}`);
+  return res.data!.createCategory.id;
+}
+
+/** Creates a product through the router (admin) and returns its id. */
+export async function createTestProduct(stack: TestStack, admin: string, input: Record<string, unknown> = {}): Promise<string> {
+  const sku = uniqueName('SKU').toUpperCase();
+  const res = await gql(
+    stack.url,
+    'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
+    { input: { sku, name: `Product ${sku}`, weightGrams: 200, ...input } },
+    { token: admin },
+  );
+  if (res.errors) throw new Error(`createProduct failed: ${res.errors[0]!.message}`);
+  return res.data!.createProduct.id;
+}
+
+type Caller = (query: string, variables?: Record<string, unknown>) => Promise<GraphQLResponse<Record<string, any>>>;
+
+/** Calls a subgraph directly as an internal service (e.g. orders calling inventory). */
+export function internalCaller(stack: TestStack, subgraph: SubgraphName, service = 'orders'): Caller {
+  const token = createInternalTokenIssuer(service, stack.internalSecret);
+  return async (query, variables = {}) => gql(stack.subgraphs[subgraph]!.url, query, variables, { headers: { [INTERNAL_HEADER]: await token() } });
+}
+
+/** Calls a subgraph directly with a router-signed identity, as the router would for `viewer`. */
+export function routerSignedCaller(stack: TestStack, subgraph: SubgraphName, viewer: Viewer | null): Caller {
+  const sign = createAssertionSigner(stack.keys.privateKey);
+  return async (query, variables = {}) => gql(stack.subgraphs[subgraph]!.url, query, variables, { headers: { [ASSERTION_HEADER]: await sign({ viewer }) } });
+}
+
+/**
+ * Polls `read` until `done` holds or `timeoutMs` passes, and returns the last value: the caller asserts
+ * on it, so a timeout fails with what was last seen. Never a fixed sleep.
+ */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -17,6 +17,11 @@ export interface ConnectOptions {
   onQuery?: (query: string) => void;
 }
 
+/** False for what postgres.js sends on its own: connection set-up and its one-time array type lookup. */
+function isApplicationQuery(query: string): boolean {
+  return query.trim() !== '' && !query.includes('from pg_catalog.pg_type a');
+}
+
 /** Opens a postgres.js pool and a drizzle database over it. */
 export function connectDb<TSchema extends Record<string, unknown>>(
   url: string,
@@ -29,7 +34,7 @@ export function connectDb<TSchema extends Record<string, unknown>>(
     // A connection that idles long is closed, so a restarted Postgres is picked up again.
     idle_timeout: 60,
     connect_timeout: 10,
-    ...(options.onQuery ? { debug: (_conn: number, query: string) => options.onQuery?.(query) } : {}),
+    ...(options.onQuery ? { debug: (_conn: number, query: string) => isApplicationQuery(query) && options.onQuery?.(query) } : {}),
   });
   const db = drizzle(sql, { schema });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };

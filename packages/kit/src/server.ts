@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { DocumentNode } from 'graphql';
+import { type DocumentNode, parse } from 'graphql';
+import type { Redis } from './redis.ts';
 import { createCallerVerifier, type AuthContext, type Caller } from './auth.ts';
 import { maskErrors } from './errors.ts';
 import { HttpError, graphqlHttpHandler, sendJson } from './http.ts';
@@ -18,6 +20,19 @@ export interface HttpRoute {
 
 /** Named readiness checks; each throws when its dependency is not usable. */
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
+
+/** Reads and parses a subgraph's SDL: `loadTypeDefs(new URL('../schema.graphql', import.meta.url))`. */
+export function loadTypeDefs(file: URL): DocumentNode {
+  return parse(readFileSync(file, 'utf8'));
+}
+
+/** Readiness of a subgraph's own PostgreSQL database and, when it uses one, Redis. */
+export function storageReadiness(db: { sql: (strings: TemplateStringsArray) => PromiseLike<unknown> }, redis?: Redis): ReadinessChecks {
+  return {
+    postgres: async () => db.sql`select 1`,
+    ...(redis ? { redis: () => redis.ping() } : {}),
+  };
+}
 
 export interface HttpService {
   server: Server;

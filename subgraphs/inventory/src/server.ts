@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { type BuiltSubgraph, createSubgraphClient, createSubgraphServer, type DbHandle, type Logger, type Redis } from '@shopgraph/kit';
-import { parse } from 'graphql';
+import { type BuiltSubgraph, createSubgraphClient, createSubgraphServer, type DbHandle, loadTypeDefs, type Logger, type Redis, storageReadiness } from '@shopgraph/kit';
 import { createLoaders, type Context } from './context.ts';
 import type { schema } from './db/schema.ts';
 import type { InventoryEnv } from './env.ts';
@@ -10,7 +8,7 @@ import { productCatalog } from './services/product-catalog.ts';
 import { ReservationService } from './services/reservations.service.ts';
 import { StockService } from './services/stock.service.ts';
 
-export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
 
 export interface InventorySubgraph extends BuiltSubgraph {
   stock: StockService;
@@ -50,10 +48,7 @@ export async function createInventorySubgraph(deps: {
       logger,
       env,
       context: (caller) => ({ caller, stock, reservations, loaders: createLoaders(stock) }),
-      readiness: {
-        postgres: () => db.sql`select 1`,
-        redis: () => redis.ping(),
-      },
+      readiness: storageReadiness(db, redis),
     });
     return { http, stock, reservations, expiry, stop: () => expiry.close() };
   } catch (error) {

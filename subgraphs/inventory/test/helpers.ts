@@ -1,7 +1,7 @@
-import { connectDb, createAssertionSigner, createInternalTokenIssuer, type Role } from '@shopgraph/kit';
+import { connectDb, type Role } from '@shopgraph/kit';
 import { gql, type GraphQLResponse, uniqueName } from '@shopgraph/kit/testing';
 import { expect } from 'vitest';
-import { LOGIN, newUserInput, REGISTER, type TestStack } from '../../../test/support/stack.ts';
+import { createTestProduct, internalCaller as internalCallerOf, routerSignedCaller as routerSignedCallerOf, type TestStack } from '../../../test/support/stack.ts';
 import { schema } from '../src/db/schema.ts';
 
 /** Shared by the inventory test files: sign-ins, products, stock reads, internal calls. */
@@ -27,7 +27,6 @@ export const RESERVE = `mutation($orderId: ID!, $items: [ReservationItemInput!]!
 export const COMMIT = `mutation($orderId: ID!) { commitReservation(orderId: $orderId) { ${RESERVATION} } }`;
 export const RELEASE = `mutation($orderId: ID!) { releaseReservation(orderId: $orderId) { ${RESERVATION} } }`;
 export const RESERVATION_OF = `query($orderId: ID!) { reservation(orderId: $orderId) { ${RESERVATION} } }`;
-const CREATE_PRODUCT = `mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }`;
 
 export interface Level {
   onHand: number;
@@ -35,23 +34,16 @@ export interface Level {
   available: number;
 }
 
-export async function adminToken(stack: TestStack): Promise<string> {
-  const res = await gql(stack.url, LOGIN, { email: 'admin@example.com', password: 'admin-password-change-me' });
-  return res.data!.login.accessToken;
-}
-
-export async function customerToken(stack: TestStack): Promise<string> {
-  const res = await gql(stack.url, REGISTER, { input: newUserInput() });
-  return res.data!.register.accessToken;
-}
+export { adminToken, customerToken, eventually } from '../../../test/support/stack.ts';
 
 /** Creates a product through the router (admin) and returns its id. */
-export async function createProduct(stack: TestStack, admin: string): Promise<string> {
-  const sku = uniqueName('INV').toUpperCase();
-  const res = await gql(stack.url, CREATE_PRODUCT, { input: { sku, name: `Stocked ${sku}`, weightGrams: 300 } }, { token: admin });
-  expect(res.errors).toBeUndefined();
-  return res.data!.createProduct.id;
-}
+export const createProduct = (stack: TestStack, admin: string) => createTestProduct(stack, admin, { weightGrams: 300 });
+
+/** Calls the inventory subgraph directly as the orders service (internal credential). */
+export const internalCaller = (stack: TestStack) => internalCallerOf(stack, 'inventory');
+
+/** Calls the inventory subgraph directly with a router-signed identity (as if through the router). */
+export const routerSignedCaller = (stack: TestStack, viewer: { userId: string; role: Role } | null) => routerSignedCallerOf(stack, 'inventory', viewer);
 
 /** adjustStock through the router, expecting success. */
 export async function adjust(stack: TestStack, admin: string, productId: string, delta: number, reason = 'test delivery'): Promise<Level> {
@@ -80,35 +72,8 @@ export async function movementCount(stack: TestStack, admin: string, productId: 
   }
 }
 
-/** Calls the inventory subgraph directly as the orders service (internal credential). */
-export function internalCaller(stack: TestStack) {
-  const token = createInternalTokenIssuer('orders', stack.internalSecret);
-  return async (query: string, variables: Record<string, unknown> = {}) =>
-    gql(stack.subgraphs.inventory!.url, query, variables, { headers: { 'x-shopgraph-internal': await token() } });
-}
-
-/** Calls the inventory subgraph directly with a router-signed identity (as if through the router). */
-export function routerSignedCaller(stack: TestStack, viewer: { userId: string; role: Role } | null) {
-  const sign = createAssertionSigner(stack.keys.privateKey);
-  return async (query: string, variables: Record<string, unknown> = {}) =>
-    gql(stack.subgraphs.inventory!.url, query, variables, { headers: { 'x-shopgraph-assertion': await sign({ viewer }) } });
-}
-
 /** A fresh order id (orders uses UUIDs; any id of letters, digits, - and _ works). */
 export const newOrderId = () => uniqueName('order');
-
-/**
- * Polls `read` until `done` holds or `timeoutMs` passes, and returns the last value: the caller asserts
- * on it, so a timeout fails with what was last seen. Never a fixed sleep.
- */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Whether inventory holds a stock row for the product (0/0/0 and no row look alike in the graph). */
 export async function stockRowCount(stack: TestStack, productId: string): Promise<number> {

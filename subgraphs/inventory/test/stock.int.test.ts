@@ -57,7 +57,7 @@ describe('adjustStock', () => {
     await adjust(stack, admin, productId, 1);
     const res = await gql(stack.url, `query($p: ID!) { stockMovements(productId: $p) { edges { node { actor { email role } product { name } } } } }`, { p: productId }, { token: admin });
     expect(res.errors).toBeUndefined();
-    expect(res.data!.stockMovements.edges[0].node).toMatchObject({ actor: { email: 'admin@example.com', role: 'ADMIN' }, product: { name: expect.stringMatching(/^Stocked /) } });
+    expect(res.data!.stockMovements.edges[0].node).toMatchObject({ actor: { email: 'admin@example.com', role: 'ADMIN' }, product: { name: expect.stringMatching(/^Product SKU-/) } });
   });
 
   it('trims the reason', async () => {

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { type BuiltSubgraph, createSubgraphClient, createSubgraphServer, type DbHandle, type Logger, type Redis } from '@shopgraph/kit';
-import { parse } from 'graphql';
+import { type BuiltSubgraph, createSubgraphClient, createSubgraphServer, type DbHandle, loadTypeDefs, type Logger, type Redis, storageReadiness } from '@shopgraph/kit';
 import { createLoaders, type Context } from './context.ts';
 import type { schema } from './db/schema.ts';
 import type { PricingEnv } from './env.ts';
@@ -10,7 +8,7 @@ import { PricesService } from './services/prices.service.ts';
 import { PromotionsService } from './services/promotions.service.ts';
 import { QuotesService } from './services/quotes.service.ts';
 
-export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
 
 export interface PricingSubgraph extends BuiltSubgraph {
   prices: PricesService;
@@ -41,7 +39,7 @@ export async function createPricingSubgraph(deps: {
     env,
     context: (caller) => ({ caller, prices, promotions, quotes, loaders: createLoaders(prices, promotions) }),
     // Pricing keeps nothing in Redis; products is checked per request, so it does not gate readiness.
-    readiness: { postgres: () => db.sql`select 1` },
+    readiness: storageReadiness(db),
   });
   return { http, prices, promotions, quotes };
 }

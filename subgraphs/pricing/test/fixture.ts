@@ -1,8 +1,8 @@
 import { createInternalTokenIssuer } from '@shopgraph/kit';
-import { gql, uniqueName } from '@shopgraph/kit/testing';
+import { gql } from '@shopgraph/kit/testing';
 import postgres from 'postgres';
 import { expect } from 'vitest';
-import { LOGIN, newUserInput, REGISTER, startStack, type TestStack } from '../../../test/support/stack.ts';
+import { createTestCategory, createTestProduct, customerToken, LOGIN, startStack, type TestStack } from '../../../test/support/stack.ts';
 
 /** users + products + pricing and the router, signed-in callers, and a connection to pricing's database. */
 export interface PricingFixture {
@@ -21,7 +21,7 @@ export interface PricingFixture {
 export async function startPricing(): Promise<PricingFixture> {
   const stack = await startStack({ only: ['products', 'pricing'] });
   const login = await gql(stack.url, LOGIN, { email: 'admin@example.com', password: 'admin-password-change-me' });
-  const customer = (await gql(stack.url, REGISTER, { input: newUserInput() })).data!.register.accessToken as string;
+  const customer = await customerToken(stack);
   const sql = postgres(stack.subgraphs.pricing!.databaseUrl, { max: 1, onnotice: () => {} });
   return {
     stack,
@@ -45,23 +45,9 @@ export async function tableCounts(f: PricingFixture) {
   return row;
 }
 
-export async function createCategory(f: PricingFixture, name = uniqueName('Category')): Promise<string> {
-  const res = await gql(f.stack.url, 'mutation($input: CreateCategoryInput!) { createCategory(input: $input) { id } }', { input: { name } }, { token: f.admin });
-  expect(res.errors).toBeUndefined();
-  return res.data!.createCategory.id;
-}
+export const createCategory = (f: PricingFixture, name?: string) => createTestCategory(f.stack, f.admin, name);
 
-export async function createProduct(f: PricingFixture, categoryId: string | null = null): Promise<string> {
-  const sku = uniqueName('SKU').toUpperCase();
-  const res = await gql(
-    f.stack.url,
-    'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
-    { input: { sku, name: `Product ${sku}`, weightGrams: 200, categoryId } },
-    { token: f.admin },
-  );
-  expect(res.errors).toBeUndefined();
-  return res.data!.createProduct.id;
-}
+export const createProduct = (f: PricingFixture, categoryId: string | null = null) => createTestProduct(f.stack, f.admin, { categoryId });
 
 export const SET_PRICE = `mutation($productId: ID!, $amount: Int!, $currency: String!, $compareAtAmount: Int) {
   setPrice(productId: $productId, amount: $amount, currency: $currency, compareAtAmount: $compareAtAmount) { amount currency formatted }

@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { type BuiltSubgraph, createSubgraphServer, type SubgraphDeps } from '@shopgraph/kit';
-import { parse } from 'graphql';
+import { type BuiltSubgraph, createSubgraphServer, loadTypeDefs, storageReadiness, type SubgraphDeps } from '@shopgraph/kit';
 import { createLoaders, type Context } from './context.ts';
 import type { schema } from './db/schema.ts';
 import type { ProductsEnv } from './env.ts';
 import { resolvers } from './resolvers/index.ts';
 import { CatalogService } from './services/catalog.service.ts';
 
-export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
 
 export interface ProductsSubgraph extends BuiltSubgraph {
   catalog: CatalogService;
@@ -23,10 +21,7 @@ export async function createProductsSubgraph({ env, db, redis, logger }: Subgrap
     logger,
     env,
     context: (caller) => ({ caller, catalog, loaders: createLoaders(catalog) }),
-    readiness: {
-      postgres: () => db.sql`select 1`,
-      redis: () => redis.ping(),
-    },
+    readiness: storageReadiness(db, redis),
   });
   return { http, catalog };
 }

@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { type BuiltSubgraph, createSubgraphServer, type SubgraphDeps } from '@shopgraph/kit';
-import { parse } from 'graphql';
+import { type BuiltSubgraph, createSubgraphServer, loadTypeDefs, storageReadiness, type SubgraphDeps } from '@shopgraph/kit';
 import { type Context, createContextRates } from './context.ts';
 import type { schema } from './db/schema.ts';
 import type { ShippingEnv } from './env.ts';
 import { resolvers } from './resolvers/index.ts';
 import { RatesService } from './services/rates.service.ts';
 
-export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
 
 export interface ShippingSubgraph extends BuiltSubgraph {
   rates: RatesService;
@@ -24,10 +22,7 @@ export async function createShippingSubgraph({ env, db, redis, logger }: Subgrap
     logger,
     env,
     context: (caller) => ({ caller, shippingRates: rates, rates: createContextRates(rates) }),
-    readiness: {
-      postgres: () => db.sql`select 1`,
-      redis: () => redis.ping(),
-    },
+    readiness: storageReadiness(db, redis),
   });
   return { http, rates };
 }

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { type BuiltSubgraph, createSubgraphServer, type DbHandle, type Logger, type Redis, sendJson } from '@shopgraph/kit';
-import { parse } from 'graphql';
+import { type BuiltSubgraph, createSubgraphServer, type DbHandle, loadTypeDefs, type Logger, type Redis, sendJson, storageReadiness } from '@shopgraph/kit';
 import { createLoaders, type Context } from './context.ts';
 import type { schema } from './db/schema.ts';
 import type { UsersEnv } from './env.ts';
@@ -8,7 +6,7 @@ import { resolvers } from './resolvers/index.ts';
 import { TokenService } from './services/tokens.service.ts';
 import { UsersService } from './services/users.service.ts';
 
-export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
 
 export interface UsersSubgraph extends BuiltSubgraph {
   users: UsersService;
@@ -45,10 +43,7 @@ export async function createUsersSubgraph(deps: {
     logger,
     env,
     context: (caller) => ({ caller, users, tokens, loaders: createLoaders(users) }),
-    readiness: {
-      postgres: () => db.sql`select 1`,
-      redis: () => redis.ping(),
-    },
+    readiness: storageReadiness(db, redis),
     routes: [
       {
         method: 'GET',

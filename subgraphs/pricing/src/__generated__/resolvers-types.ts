@@ -25,7 +25,6 @@ export type Scalars = {
   _FieldSet: { input: any; output: any; }
 };
 
-/** A catalog category (owned by products); pricing only refers to it by id. */
 export type Category = {
   __typename?: 'Category';
   id: Scalars['ID']['output'];
@@ -177,7 +176,6 @@ export type PriceQuote = {
   total: Money;
 };
 
-/** A product of the catalog (owned by products). Pricing adds what it costs. */
 export type Product = {
   __typename?: 'Product';
   /** The product's category, read from products to find category-wide promotions. */
@@ -199,7 +197,6 @@ export type Product = {
 };
 
 
-/** A product of the catalog (owned by products). Pricing adds what it costs. */
 export type ProductPriceHistoryArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -294,7 +291,6 @@ export type QuoteLine = {
   unitPrice: Money;
 };
 
-/** A shop user (owned by users); pricing only refers to it by id. */
 export type User = {
   __typename?: 'User';
   id: Scalars['ID']['output'];

@@ -20,7 +20,6 @@ export type Scalars = {
   _FieldSet: { input: any; output: any; }
 };
 
-/** A product as shipping sees it: its weight (owned by products) decides what shipping it costs. */
 export type Product = {
   __typename?: 'Product';
   id: Scalars['ID']['output'];
@@ -34,7 +33,6 @@ export type Product = {
 };
 
 
-/** A product as shipping sees it: its weight (owned by products) decides what shipping it costs. */
 export type ProductShippingEstimateArgs = {
   country: Scalars['String']['input'];
   postalCode?: InputMaybe<Scalars['String']['input']>;
