@@ -31,14 +31,14 @@ const CATALOG_QUERY = `query Catalog {
 const PRODUCTS_ONLY = `query { products(first: 20, filter: { search: "wool", categorySlug: "apparel" }) {
   edges { node { name sku category { name } } } pageInfo { hasNextPage endCursor } } }`;
 
-async function load(label: string, url: string, body: string, headers: Record<string, string>) {
+async function load(label: string, url: string, body: string, headers: () => Promise<Record<string, string>>) {
   const latencies: number[] = [];
   let errors = 0;
   const deadline = performance.now() + seconds * 1000;
   const worker = async () => {
     while (performance.now() < deadline) {
       const started = performance.now();
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(await headers()) }, body });
       const json = (await res.json()) as { errors?: unknown; data?: { products?: { edges?: unknown[] } } };
       latencies.push(performance.now() - started);
       if (!res.ok || json.errors || !json.data?.products?.edges?.length) errors += 1;
@@ -75,13 +75,16 @@ try {
   });
   const routerUrl = `http://127.0.0.1:${ports.ROUTER_PORT}/graphql`;
   const productsUrl = `http://127.0.0.1:${ports.PRODUCTS_PORT}/graphql`;
-  const internal = { 'x-shopgraph-internal': await createInternalTokenIssuer('bench', internalSecret)() };
+  // Internal credentials live a minute; the issuer renews them as the run goes on.
+  const issue = createInternalTokenIssuer('bench', internalSecret);
+  const internal = async () => ({ 'x-shopgraph-internal': await issue() });
+  const none = async () => ({});
   console.log(`catalog benchmark: ${concurrency} concurrent clients, ${seconds} s each, on ${process.platform} with ${(await import('node:os')).cpus().length} cores`);
   // Warm-up: plans cached, connections open.
-  await load('warm-up (router)', routerUrl, JSON.stringify({ query: CATALOG_QUERY }), {});
-  await load('query 1 through the router', routerUrl, JSON.stringify({ query: CATALOG_QUERY }), {});
+  await load('warm-up (router)', routerUrl, JSON.stringify({ query: CATALOG_QUERY }), none);
+  await load('query 1 through the router', routerUrl, JSON.stringify({ query: CATALOG_QUERY }), none);
   await load('products only, straight to products', productsUrl, JSON.stringify({ query: PRODUCTS_ONLY }), internal);
-  await load('products only, through the router', routerUrl, JSON.stringify({ query: PRODUCTS_ONLY }), {});
+  await load('products only, through the router', routerUrl, JSON.stringify({ query: PRODUCTS_ONLY }), none);
 } finally {
   await new Promise((resolve) => {
     child.once('exit', resolve);
