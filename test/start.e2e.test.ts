@@ -81,6 +81,14 @@ describe('npm start', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('embeddable-sandbox');
 
+    // The demo catalog is seeded: query 1 of the README spans four subgraphs.
+    const catalog = await gql(url, `{ categories { slug } products(first: 20, filter: { search: "wool", categorySlug: "apparel" }) {
+      edges { node { name category { name } price { amount currency formatted } inStock stock { available } shippingEstimate(country: "DE") { amount days } } } } }`);
+    expect(catalog.errors).toBeUndefined();
+    expect(catalog.data!.categories.length).toBeGreaterThanOrEqual(12);
+    expect(catalog.data!.products.edges.length).toBeGreaterThan(5);
+    expect(catalog.data!.products.edges[0].node).toMatchObject({ price: { currency: 'EUR' }, shippingEstimate: { days: expect.any(Number) } });
+
     const email = `persisted-${Date.now()}@example.com`;
     const registered = await gql(url, 'mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', {
       i: { email, password: 'a long enough password', name: 'Persisted' },
