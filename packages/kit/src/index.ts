@@ -14,3 +14,5 @@ export * from './subgraph.ts';
 export * from './money.ts';
 export * from './queues.ts';
 export * from './subgraph-client.ts';
+export * from './outbox.ts';
+export * from './events.ts';

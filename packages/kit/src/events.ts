@@ -1,0 +1,55 @@
+/**
+ * Events that cross subgraph boundaries: queue names and payload types, shared so that producer and
+ * consumer cannot drift apart. Every event has a unique `eventId`; consumers dedupe by it, since
+ * delivery is at least once. (Domain rules stay in the subgraphs; this is only the wire contract.)
+ */
+
+/** BullMQ queue: shipping → orders, one job per shipment status change (job id = eventId). */
+export const SHIPMENT_STATUS_QUEUE = 'shipping.shipment-status';
+
+export type ShipmentStatus = 'LABEL_CREATED' | 'IN_TRANSIT' | 'OUT_FOR_DELIVERY' | 'DELIVERED' | 'EXCEPTION' | 'RETURNED';
+
+export interface ShipmentStatusEvent {
+  eventId: string;
+  orderId: string;
+  shipmentId: string;
+  status: ShipmentStatus;
+  previousStatus: ShipmentStatus | null;
+  trackingNumber: string;
+  carrier: string;
+  /** ISO-8601. */
+  at: string;
+  location?: string | null;
+  note?: string | null;
+}
+
+/** BullMQ queue: orders → notifications and other consumers, one job per order status change. */
+export const ORDER_STATUS_QUEUE = 'orders.status-changed';
+/** Redis pub/sub channel prefix of order status changes for live subscriptions: `${prefix}${orderId}`. */
+export const ORDER_STATUS_CHANNEL_PREFIX = 'orders:status:';
+
+export type OrderStatus =
+  | 'PENDING'
+  | 'RESERVED'
+  | 'PAID'
+  | 'FULFILLING'
+  | 'SHIPPED'
+  | 'DELIVERED'
+  | 'CANCELLED'
+  | 'REJECTED'
+  | 'PAYMENT_FAILED'
+  | 'REFUNDED';
+
+export interface OrderStatusEvent {
+  eventId: string;
+  orderId: string;
+  orderNumber: string;
+  customerId: string;
+  status: OrderStatus;
+  previousStatus: OrderStatus | null;
+  /** Position of this change in the order's status history (1, 2, ...). */
+  sequence: number;
+  reason: string | null;
+  /** ISO-8601. */
+  at: string;
+}
