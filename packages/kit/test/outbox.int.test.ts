@@ -68,8 +68,8 @@ describe('outbox', () => {
     await expect(r.drain()).rejects.toThrow('broker unavailable');
     await r.drain();
     expect(seen).toEqual([1, 1, 2, 3]);
-    const [{ pending }] = await handle.sql`select count(*)::int as pending from outbox where published_at is null`;
-    expect(pending).toBe(0);
+    const [row] = await handle.sql`select count(*)::int as pending from outbox where published_at is null`;
+    expect(row!.pending).toBe(0);
   });
 
   it('never hands the same event to two relays draining at once', async () => {
