@@ -1,0 +1,4 @@
+import { runSubgraph } from '@shopgraph/kit';
+import { paymentsSubgraph } from './subgraph.ts';
+
+runSubgraph(paymentsSubgraph);

@@ -1,0 +1,40 @@
+import { type BuiltSubgraph, createSubgraphServer, type DbHandle, loadTypeDefs, type Logger, type Redis, storageReadiness } from '@shopgraph/kit';
+import { createLoaders, type Context } from './context.ts';
+import type { schema } from './db/schema.ts';
+import type { PaymentsEnv } from './env.ts';
+import { createPaymentProvider, type PaymentProvider } from './providers/index.ts';
+import { resolvers } from './resolvers/index.ts';
+import { PaymentsService } from './services/payments.service.ts';
+
+export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
+
+export interface PaymentsSubgraph extends BuiltSubgraph {
+  payments: PaymentsService;
+  provider: PaymentProvider;
+}
+
+/** Builds the payments subgraph over an open database (tests call this; main() listens). Payments uses no Redis. */
+export async function createPaymentsSubgraph(deps: {
+  env: PaymentsEnv;
+  db: DbHandle<typeof schema>;
+  redis: Redis;
+  logger: Logger;
+}): Promise<PaymentsSubgraph> {
+  const { env, db, logger } = deps;
+  const provider = createPaymentProvider(env);
+  if (env.NODE_ENV === 'production' && provider.name === 'sandbox') {
+    logger.warn('PAYMENT_PROVIDER=sandbox: payments are simulated, no card is charged');
+  }
+  const payments = new PaymentsService(db.db, provider, logger);
+
+  const http = await createSubgraphServer<Context>({
+    name: 'payments',
+    typeDefs,
+    resolvers,
+    logger,
+    env,
+    context: (caller) => ({ caller, payments, loaders: createLoaders(payments) }),
+    readiness: storageReadiness(db),
+  });
+  return { http, payments, provider, stop: () => provider.close() };
+}
