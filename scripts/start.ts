@@ -148,6 +148,8 @@ async function main(): Promise<void> {
     NODE_ENV: process.env.NODE_ENV ?? 'development',
     REDIS_URL: redisUrl,
     INTERNAL_SECRET: internalSecret,
+    // A demo carrier moves fresh shipments along every 20 s, so people can watch an order travel.
+    DEMO_CARRIER_INTERVAL_SECONDS: process.env.DEMO_CARRIER_INTERVAL_SECONDS ?? '20',
     // Where subgraphs reach each other for internal operations: PRODUCTS_URL, INVENTORY_URL, ...
     ...Object.fromEntries(SUBGRAPHS.map((spec) => [`${spec.name.toUpperCase()}_URL`, `http://127.0.0.1:${portOf(spec)}/graphql`])),
   };

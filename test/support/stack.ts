@@ -23,6 +23,8 @@ import { composeSupergraph } from '../../router/src/compose.ts';
 import { routerEnvShape } from '../../router/src/env.ts';
 import { createRouter } from '../../router/src/router.ts';
 import { inventorySubgraph } from '../../subgraphs/inventory/src/subgraph.ts';
+import { ordersSubgraph } from '../../subgraphs/orders/src/subgraph.ts';
+import { paymentsSubgraph } from '../../subgraphs/payments/src/subgraph.ts';
 import { pricingSubgraph } from '../../subgraphs/pricing/src/subgraph.ts';
 import { productsSubgraph } from '../../subgraphs/products/src/subgraph.ts';
 import { shippingSubgraph } from '../../subgraphs/shipping/src/subgraph.ts';
@@ -35,7 +37,9 @@ export const SUBGRAPHS = {
   products: productsSubgraph,
   inventory: inventorySubgraph,
   pricing: pricingSubgraph,
+  payments: paymentsSubgraph,
   shipping: shippingSubgraph,
+  orders: ordersSubgraph,
 };
 export type SubgraphName = keyof typeof SUBGRAPHS;
 
@@ -87,6 +91,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const internalSecret = randomBytes(32).toString('hex');
   const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
   const stops: Array<() => Promise<unknown>> = [];
+  const queuePrefix = uniqueName('q');
   const subgraphs: Record<string, RunningSubgraph> = {};
 
   const selected = Object.entries(SUBGRAPHS).filter(([name]) => !options.only || name === 'users' || options.only.includes(name as SubgraphName));
@@ -105,7 +110,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     const urls = Object.fromEntries(Object.entries(subgraphs).map(([n, s]) => [`${n.toUpperCase()}_URL`, s.url]));
     const env = parseEnv(definition.envShape, {
       ...urls,
-      QUEUE_PREFIX: uniqueName('q'),
+      // One prefix per stack: subgraphs talk over queues (shipping → orders), other stacks stay apart.
+      QUEUE_PREFIX: queuePrefix,
       NODE_ENV: 'test',
       PORT: '0',
       DATABASE_URL: database.url,

@@ -29,7 +29,7 @@ export async function createPricingSubgraph(deps: {
   );
   const prices = new PricesService(db.db, catalog);
   const promotions = new PromotionsService(db.db, catalog);
-  const quotes = new QuotesService(db.db, catalog, prices, promotions);
+  const quotes = new QuotesService(db.db, catalog, prices, promotions, env.DEFAULT_CURRENCY);
 
   const http = await createSubgraphServer<Context>({
     name: 'pricing',

@@ -19,7 +19,7 @@ export interface PricingFixture {
 }
 
 export async function startPricing(): Promise<PricingFixture> {
-  const stack = await startStack({ only: ['products', 'pricing'] });
+  const stack = await startStack({ only: ['products', 'pricing', 'orders'] });
   const login = await gql(stack.url, LOGIN, { email: 'admin@example.com', password: 'admin-password-change-me' });
   const customer = await customerToken(stack);
   const sql = postgres(stack.subgraphs.pricing!.databaseUrl, { max: 1, onnotice: () => {} });

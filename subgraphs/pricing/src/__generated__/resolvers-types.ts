@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { ProductRef } from '../services/prices.service.ts';
 import type { PriceChangeRow, PromotionRow } from '../db/schema.ts';
 import type { Quote, QuoteLineResult } from '../services/discounts.ts';
+import type { CartLines } from '../services/quotes.service.ts';
 import type { Context } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -23,6 +24,26 @@ export type Scalars = {
   /** An ISO-8601 date and time in UTC, e.g. 2026-01-31T12:00:00.000Z */
   DateTime: { input: Date; output: Date | string; }
   _FieldSet: { input: any; output: any; }
+};
+
+export type Cart = {
+  __typename?: 'Cart';
+  /**
+   * What the cart would cost now: regular prices with the best automatic promotion (no promo code). An empty
+   * cart costs zero (in the shop's default currency). Null, with an error, when a product in the cart can no
+   * longer be quoted (archived or unpriced).
+   */
+  estimate: Maybe<PriceQuote>;
+  id: Scalars['ID']['output'];
+  /** The cart's lines, owned by orders. */
+  lines: Array<CartLine>;
+};
+
+/** A product id and a quantity: one line of a cart. */
+export type CartLine = {
+  __typename?: 'CartLine';
+  productId: Scalars['ID']['output'];
+  quantity: Scalars['Int']['output'];
 };
 
 export type Category = {
@@ -376,11 +397,17 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  Cart: Cart;
   Product: Product;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  Cart:
+    ( { __typename: 'Cart' }
+    & GraphQLRecursivePick<FederationTypes['Cart'], {"id":true}>
+    & ( Record<PropertyKey, never>
+        | GraphQLRecursivePick<FederationTypes['Cart'], {"lines":{"productId":true,"quantity":true}}> ) );
   Product:
     ( { __typename: 'Product' }
     & GraphQLRecursivePick<FederationTypes['Product'], {"id":true}>
@@ -394,11 +421,13 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  Category: ResolverTypeWrapper<Category>;
+  Cart: ResolverTypeWrapper<CartLines>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  CartLine: ResolverTypeWrapper<CartLine>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Category: ResolverTypeWrapper<Category>;
   CreatePromotionInput: CreatePromotionInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   LineItemInput: LineItemInput;
   Money: ResolverTypeWrapper<Money>;
@@ -421,11 +450,13 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  Category: Category;
+  Cart: CartLines;
   ID: Scalars['ID']['output'];
+  CartLine: CartLine;
+  Int: Scalars['Int']['output'];
+  Category: Category;
   CreatePromotionInput: CreatePromotionInput;
   String: Scalars['String']['output'];
-  Int: Scalars['Int']['output'];
   DateTime: Scalars['DateTime']['output'];
   LineItemInput: LineItemInput;
   Money: Money;
@@ -443,6 +474,17 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   QuoteLine: QuoteLineResult;
   User: User;
+};
+
+export type CartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart'], FederationReferenceType extends FederationReferenceTypes['Cart'] = FederationReferenceTypes['Cart']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Cart']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  estimate?: Resolver<Maybe<ResolversTypes['PriceQuote']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type CartLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CartLine'] = ResolversParentTypes['CartLine']> = {
+  productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type CategoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category']> = {
@@ -553,6 +595,8 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
 };
 
 export type Resolvers<ContextType = Context> = {
+  Cart?: CartResolvers<ContextType>;
+  CartLine?: CartLineResolvers<ContextType>;
   Category?: CategoryResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Money?: MoneyResolvers<ContextType>;

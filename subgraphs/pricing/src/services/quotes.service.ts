@@ -55,7 +55,14 @@ export class QuotesService {
     private readonly catalog: Catalog,
     private readonly prices: PricesService,
     private readonly promotions: PromotionsService,
+    private readonly defaultCurrency = 'EUR',
   ) {}
+
+  /** What a cart's lines would cost now, without a promo code (Cart.estimate); an empty cart costs zero. */
+  async estimate(lines: Array<{ productId: string; quantity: number }>): Promise<Quote> {
+    if (lines.length === 0) return priceQuote([], this.defaultCurrency, []);
+    return this.quote({ items: lines });
+  }
 
   /** Prices `items` now, with the best applicable promotion. Nothing is stored. */
   async quote(input: QuoteRequest): Promise<Quote> {
@@ -144,4 +151,10 @@ function normalize(input: { items: Array<{ productId: string; quantity: number }
 function keyOf(request: NormalizedRequest): string {
   const items = [...request.lines].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0)).map((l) => [l.productId, l.quantity]);
   return createHash('sha256').update(JSON.stringify({ items, promoCode: request.promoCode })).digest('hex');
+}
+
+/** A Cart as pricing receives it: its key and the lines `@requires` brings along. */
+export interface CartLines {
+  id: string;
+  lines: Array<{ productId: string; quantity: number }>;
 }

@@ -21,7 +21,8 @@ export interface Estimate {
 }
 
 const EU = new Set('AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK'.split(' '));
-const POSTAL_CODE = /^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$/;
+/** What a postal code may look like anywhere: letters, digits, spaces and hyphens. */
+export const POSTAL_CODE = /^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$/;
 
 /** Rates seeded into an empty table so a fresh shop can quote shipping. */
 function defaultRates(currency: string) {

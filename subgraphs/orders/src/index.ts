@@ -1,0 +1,4 @@
+import { runSubgraph } from '@shopgraph/kit';
+import { ordersSubgraph } from './subgraph.ts';
+
+runSubgraph(ordersSubgraph);

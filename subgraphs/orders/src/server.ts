@@ -1,0 +1,125 @@
+import {
+  type BuiltSubgraph,
+  createSubgraphClient,
+  createSubgraphServer,
+  type DbHandle,
+  loadTypeDefs,
+  type Logger,
+  type QueueSettings,
+  type Redis,
+  storageReadiness,
+} from '@shopgraph/kit';
+import type { Worker } from 'bullmq';
+import { createLoaders, type Context } from './context.ts';
+import type { schema } from './db/schema.ts';
+import type { OrdersEnv } from './env.ts';
+import { CheckoutQueue, startCheckoutWorker } from './jobs/checkout.worker.ts';
+import { createOrderEventsRelay } from './jobs/order-events.ts';
+import { startShipmentEventsWorker } from './jobs/shipment-events.ts';
+import { resolvers } from './resolvers/index.ts';
+import { CartService } from './services/cart.service.ts';
+import { CheckoutService } from './services/checkout.service.ts';
+import { CheckoutSaga, type SagaStep } from './services/checkout-saga.ts';
+import { checkoutPorts, type CheckoutPorts } from './services/clients.ts';
+import { OrderStore } from './services/order-store.ts';
+import { OrdersService } from './services/orders.service.ts';
+import { ShipmentEventsService } from './services/shipment-events.service.ts';
+
+export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
+
+export interface OrdersSubgraph extends BuiltSubgraph {
+  orders: OrdersService;
+  checkout: CheckoutService;
+  carts: CartService;
+  saga: CheckoutSaga;
+  store: OrderStore;
+  shipmentEvents: ShipmentEventsService;
+  checkoutQueue: CheckoutQueue;
+  relay: ReturnType<typeof createOrderEventsRelay>['relay'];
+  ports: CheckoutPorts;
+  /** The BullMQ workers this process runs (checkout, shipment events). */
+  workers: Worker[];
+}
+
+type Deps = { env: OrdersEnv; db: DbHandle<typeof schema>; redis: Redis; logger: Logger };
+
+/** The services of orders over open connections, without HTTP or workers (the worker process uses these too). */
+export function createOrdersCore(deps: Deps, afterStep?: (step: SagaStep) => void) {
+  const { env, db, redis, logger } = deps;
+  const client = (url: string) => createSubgraphClient({ url, service: 'orders', internalSecret: env.INTERNAL_SECRET, timeoutMs: env.INTERNAL_TIMEOUT_MS });
+  const ports = checkoutPorts({
+    products: client(env.PRODUCTS_URL),
+    pricing: client(env.PRICING_URL),
+    inventory: client(env.INVENTORY_URL),
+    payments: client(env.PAYMENTS_URL),
+    shipping: client(env.SHIPPING_URL),
+  });
+  const settings: QueueSettings = { redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger };
+  const events = createOrderEventsRelay({ db: db.db as never, redis, settings, logger });
+  const store = new OrderStore(db.db, () => events.relay.nudge());
+  const checkoutQueue = new CheckoutQueue({ ...settings, attempts: env.CHECKOUT_ATTEMPTS, backoffMs: env.CHECKOUT_BACKOFF_MS });
+  const saga = new CheckoutSaga(db.db, ports, store, logger, { reservationTtlSeconds: env.RESERVATION_TTL_SECONDS, afterStep });
+  const carts = new CartService(db.db, ports);
+  const checkout = new CheckoutService(db.db, ports, store, carts, checkoutQueue);
+  const orders = new OrdersService(db.db, store, ports, saga, checkoutQueue, logger);
+  const shipmentEvents = new ShipmentEventsService(db.db, store);
+  const workers: Worker[] = [];
+  return {
+    ports,
+    settings,
+    store,
+    saga,
+    carts,
+    checkout,
+    orders,
+    shipmentEvents,
+    checkoutQueue,
+    relay: events.relay,
+    /** Starts the checkout saga worker. */
+    async startCheckoutWorker() {
+      const started = startCheckoutWorker({
+        settings,
+        saga,
+        queue: checkoutQueue,
+        unfinished: () => orders.unfinished(),
+        logger,
+        concurrency: env.CHECKOUT_CONCURRENCY,
+        lockMs: env.CHECKOUT_LOCK_MS,
+      });
+      workers.push(started.worker);
+      await started.ready;
+    },
+    /** Lets running jobs finish, then closes workers, queues and the relay. */
+    async close() {
+      for (const worker of workers) await worker.close();
+      await events.relay.stop();
+      await checkoutQueue.close();
+      await events.queue.close();
+    },
+    workers,
+  };
+}
+
+/** Builds the orders subgraph over an open database and Redis, with its relay and workers running. */
+export async function createOrdersSubgraph(deps: Deps): Promise<OrdersSubgraph> {
+  const { env, db, redis, logger } = deps;
+  const core = createOrdersCore(deps);
+  try {
+    core.relay.start();
+    if (env.CHECKOUT_WORKER) await core.startCheckoutWorker();
+    core.workers.push(startShipmentEventsWorker({ settings: core.settings, events: core.shipmentEvents, logger }));
+    const http = await createSubgraphServer<Context>({
+      name: 'orders',
+      typeDefs,
+      resolvers,
+      logger,
+      env,
+      context: (caller) => ({ caller, orders: core.orders, checkout: core.checkout, carts: core.carts, loaders: createLoaders(core.orders, core.carts) }),
+      readiness: storageReadiness(db, redis),
+    });
+    return { ...core, http, stop: () => core.close() };
+  } catch (error) {
+    await core.close();
+    throw error;
+  }
+}

@@ -1,0 +1,177 @@
+import { errorCode, gql } from '@shopgraph/kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECKOUT_QUEUE } from '../src/jobs/checkout.worker.ts';
+import { orderIdOf } from '../src/services/checkout.service.ts';
+import {
+  captureCount,
+  type Customer,
+  newCustomer,
+  newProduct,
+  ORDER,
+  orderInput,
+  type OrdersFixture,
+  placeOrder,
+  startOrders,
+  trail,
+  waitForStatus,
+} from './helpers.ts';
+
+/** The checkout saga end to end, through the router, with every subgraph running. */
+
+let f: OrdersFixture;
+let customer: Customer;
+
+beforeAll(async () => {
+  f = await startOrders();
+  customer = await newCustomer(f);
+});
+afterAll(() => f?.stop());
+
+const stockOf = async (productId: string) =>
+  (await gql(f.stack.url, 'query($id: ID!) { product(id: $id) { stock { onHand reserved available } } }', { id: productId })).data!.product.stock;
+
+const FULL_ORDER = `query($id: ID!) { order(id: $id) {
+  id number status subtotal { amount currency } discount { amount } shippingCost { amount } total { amount formatted }
+  customer { id email }
+  items { product { id name price { amount } } productName quantity unitPrice { amount } lineTotal { amount } }
+  payment { status amount { amount } method { brand last4 } }
+  shipment { trackingNumber status carrier }
+  statusHistory { status previousStatus reason at }
+} }`;
+
+describe('checkout', () => {
+  it('takes an order from PENDING through RESERVED and PAID to FULFILLING, and shows it across five subgraphs', async () => {
+    const [a, b] = [await newProduct(f, { stock: 10, price: 1_250, name: 'Wool scarf' }), await newProduct(f, { stock: 5, price: 400, name: 'Mug' })];
+    const placed = await placeOrder(f, customer, orderInput([{ productId: a, quantity: 2 }, { productId: b, quantity: 1 }, { productId: a, quantity: 1 }]));
+    expect(placed.status).toBe('PENDING');
+    expect(placed.number).toMatch(/^SG-\d{6,}$/);
+    expect(placed.items.map((i: { productName: string; quantity: number }) => [i.productName, i.quantity])).toEqual([
+      ['Wool scarf', 3],
+      ['Mug', 1],
+    ]);
+    expect(placed.subtotal).toMatchObject({ amount: 4_150, currency: 'EUR' });
+    expect(placed.total.amount).toBe(4_150 - placed.discount.amount + placed.shippingCost.amount);
+    expect(placed.shippingCost.amount).toBeGreaterThan(0);
+
+    expect(await waitForStatus(f, placed.id)).toBe('FULFILLING');
+    const res = await gql(f.stack.url, FULL_ORDER, { id: placed.id }, { token: customer.token });
+    expect(res.errors).toBeUndefined();
+    const order = res.data!.order;
+    expect(order.customer.id).toBe(customer.id);
+    expect(order.items[0]).toMatchObject({ product: { id: a, name: 'Wool scarf', price: { amount: 1_250 } }, quantity: 3, unitPrice: { amount: 1_250 }, lineTotal: { amount: 3_750 } });
+    expect(order.payment).toMatchObject({ status: 'CAPTURED', amount: { amount: order.total.amount }, method: { brand: 'visa', last4: '4242' } });
+    expect(order.shipment).toMatchObject({ status: 'LABEL_CREATED' });
+    expect(order.shipment.trackingNumber).toBeTruthy();
+    expect(order.statusHistory.map((h: { status: string }) => h.status)).toEqual(['PENDING', 'RESERVED', 'PAID', 'FULFILLING']);
+    expect(order.statusHistory.map((h: { previousStatus: string | null }) => h.previousStatus)).toEqual([null, 'PENDING', 'RESERVED', 'PAID']);
+
+    // The stock left the warehouse; one capture; every change is in the outbox, in order.
+    expect(await stockOf(a)).toEqual({ onHand: 7, reserved: 0, available: 7 });
+    expect(await captureCount(f, placed.id)).toBe(1);
+    const { events } = await trail(f, placed.id);
+    expect(events.map((e) => [e.sequence, e.status, e.previousStatus])).toEqual([
+      [1, 'PENDING', null],
+      [2, 'RESERVED', 'PENDING'],
+      [3, 'PAID', 'RESERVED'],
+      [4, 'FULFILLING', 'PAID'],
+    ]);
+    expect(events.every((e) => e.customerId === customer.id && e.orderNumber === placed.number)).toBe(true);
+  });
+
+  it('publishes every status change as a job on the order status queue', async () => {
+    const a = await newProduct(f);
+    const placed = await placeOrder(f, customer, orderInput([{ productId: a, quantity: 1 }]));
+    await waitForStatus(f, placed.id);
+    await f.orders.relay.drain();
+    const { events } = await trail(f, placed.id);
+    for (const event of events) {
+      const job = await f.queues.orderStatus.getJob(event.eventId);
+      expect(job?.data).toEqual(event);
+    }
+  });
+
+  it('fails a declined payment: PAYMENT_FAILED with the reason, stock released', async () => {
+    const a = await newProduct(f, { stock: 4 });
+    const placed = await placeOrder(f, customer, orderInput([{ productId: a, quantity: 3 }], { paymentToken: 'tok_chargeDeclined' }));
+    expect(await waitForStatus(f, placed.id)).toBe('PAYMENT_FAILED');
+    const order = (await gql(f.stack.url, ORDER, { id: placed.id }, { token: customer.token })).data!.order;
+    expect(order.failureReason).toMatch(/declined/i);
+    expect(order.statusHistory.map((h: { status: string }) => h.status)).toEqual(['PENDING', 'RESERVED', 'PAYMENT_FAILED']);
+    expect(await stockOf(a)).toEqual({ onHand: 4, reserved: 0, available: 4 });
+    expect(await captureCount(f, placed.id)).toBe(0);
+  });
+
+  it('rejects an order when an item is out of stock, naming it, and reserves nothing', async () => {
+    const a = await newProduct(f, { stock: 5, name: 'Plenty' });
+    const b = await newProduct(f, { stock: 1, name: 'Rare lamp' });
+    const placed = await placeOrder(f, customer, orderInput([{ productId: a, quantity: 2 }, { productId: b, quantity: 2 }]));
+    expect(await waitForStatus(f, placed.id)).toBe('REJECTED');
+    const order = (await gql(f.stack.url, ORDER, { id: placed.id }, { token: customer.token })).data!.order;
+    expect(order.failureReason).toContain('Rare lamp');
+    expect(order.failureReason).not.toContain('Plenty');
+    expect(await stockOf(a)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+    expect(await stockOf(b)).toEqual({ onHand: 1, reserved: 0, available: 1 });
+    expect(await captureCount(f, placed.id)).toBe(0);
+  });
+
+  it('retries a transient payment error: tok_flaky ends PAID with exactly one capture', async () => {
+    const a = await newProduct(f);
+    const input = orderInput([{ productId: a, quantity: 1 }], { paymentToken: 'tok_flaky' });
+    // The in-process checkout worker reports each failed attempt of the order's job.
+    const failures: string[] = [];
+    const worker = f.orders.workers.find((w) => w.name === CHECKOUT_QUEUE)!;
+    const onFailed = (job: { id?: string } | undefined, error: Error) => job?.id === orderIdOf(customer.id, input.idempotencyKey) && failures.push(error.message);
+    worker.on('failed', onFailed);
+    try {
+      const placed = await placeOrder(f, customer, input);
+      expect(await waitForStatus(f, placed.id)).toBe('FULFILLING');
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toMatch(/retry/i);
+      expect(await captureCount(f, placed.id)).toBe(1);
+      expect((await trail(f, placed.id)).history).toEqual(['PENDING', 'RESERVED', 'PAID', 'FULFILLING']);
+    } finally {
+      worker.off('failed', onFailed);
+    }
+  });
+});
+
+describe('cart', () => {
+  it('orders the cart when no items are given, and empties it', async () => {
+    const shopper = await newCustomer(f);
+    const [a, b] = [await newProduct(f, { price: 300 }), await newProduct(f, { price: 700 })];
+    const add = 'mutation($id: ID!, $q: Int!) { addToCart(productId: $id, quantity: $q) { id totalQuantity items { product { id } quantity } } }';
+    await gql(f.stack.url, add, { id: a, q: 1 }, { token: shopper.token });
+    await gql(f.stack.url, add, { id: a, q: 2 }, { token: shopper.token });
+    const cart = await gql(f.stack.url, add, { id: b, q: 1 }, { token: shopper.token });
+    expect(cart.data!.addToCart.items).toEqual([
+      { product: { id: a }, quantity: 3 },
+      { product: { id: b }, quantity: 1 },
+    ]);
+    const updated = await gql(f.stack.url, 'mutation($id: ID!) { updateCartItem(productId: $id, quantity: 0) { totalQuantity } }', { id: b }, { token: shopper.token });
+    expect(updated.data!.updateCartItem.totalQuantity).toBe(3);
+    await gql(f.stack.url, add, { id: b, q: 2 }, { token: shopper.token });
+
+    const placed = await placeOrder(f, shopper, orderInput(null));
+    expect(placed.items.map((i: { product: { id: string }; quantity: number }) => [i.product.id, i.quantity])).toEqual([
+      [a, 3],
+      [b, 2],
+    ]);
+    expect(placed.subtotal.amount).toBe(2_300);
+    const after = await gql(f.stack.url, '{ cart { items { quantity } } me { cart { totalQuantity } } }', {}, { token: shopper.token });
+    expect(after.data!.cart.items).toEqual([]);
+    expect(after.data!.me.cart.totalQuantity).toBe(0);
+    expect(await waitForStatus(f, placed.id)).toBe('FULFILLING');
+  });
+
+  it('refuses bad cart input', async () => {
+    const shopper = await newCustomer(f);
+    const a = await newProduct(f);
+    const add = 'mutation($id: ID!, $q: Int!) { addToCart(productId: $id, quantity: $q) { id } }';
+    expect(errorCode(await gql(f.stack.url, add, { id: a, q: 0 }, { token: shopper.token }))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await gql(f.stack.url, add, { id: a, q: 1001 }, { token: shopper.token }))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await gql(f.stack.url, add, { id: '00000000-0000-0000-0000-000000000000', q: 1 }, { token: shopper.token }))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await gql(f.stack.url, add, { id: a, q: 1 }))).toBe('UNAUTHENTICATED');
+    const placeEmpty = await gql(f.stack.url, 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: orderInput(null) }, { token: shopper.token });
+    expect(errorCode(placeEmpty)).toBe('BAD_USER_INPUT');
+  });
+});

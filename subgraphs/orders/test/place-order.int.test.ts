@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { errorCode, gql } from '@shopgraph/kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderIdOf } from '../src/services/checkout.service.ts';
+import { ADDRESS, type Customer, footprint, newCustomer, newProduct, orderInput, type OrdersFixture, PLACE_ORDER, placeOrder, settled, startOrders, waitForStatus } from './helpers.ts';
+
+/** placeOrder: idempotency, and every bad input refused at the edge with nothing written or enqueued. */
+
+let f: OrdersFixture;
+let customer: Customer;
+let product: string;
+
+beforeAll(async () => {
+  f = await startOrders();
+  customer = await newCustomer(f);
+  product = await newProduct(f, { stock: 1_000 });
+});
+afterAll(() => f?.stop());
+
+const place = (input: Record<string, unknown>, token: string | null = customer.token) => gql(f.stack.url, PLACE_ORDER, { input }, token ? { token } : {});
+
+describe('idempotency', () => {
+  it('answers 20 concurrent requests with one key with one order', async () => {
+    const input = orderInput([{ productId: product, quantity: 2 }]);
+    const results = await Promise.all(Array.from({ length: 20 }, () => place(input)));
+    for (const res of results) expect(res.errors).toBeUndefined();
+    const ids = new Set(results.map((r) => r.data!.placeOrder.id));
+    expect(ids.size).toBe(1);
+    expect([...ids][0]).toBe(orderIdOf(customer.id, input.idempotencyKey));
+    const rows = await f.sql`select count(*)::int as n from orders where idempotency_key = ${input.idempotencyKey}`;
+    expect(rows[0]!.n).toBe(1);
+    expect(await waitForStatus(f, [...ids][0]!)).toBe('FULFILLING');
+    // A later repeat still returns it (and does not start a second checkout).
+    const again = await place(input);
+    expect(again.data!.placeOrder).toMatchObject({ id: [...ids][0], status: 'FULFILLING' });
+  });
+
+  it('answers 20 concurrent cart orders with one key with one order', async () => {
+    const shopper = await newCustomer(f);
+    await gql(f.stack.url, 'mutation($id: ID!) { addToCart(productId: $id, quantity: 3) { id } }', { id: product }, { token: shopper.token });
+    const input = orderInput(null);
+    const results = await Promise.all(Array.from({ length: 20 }, () => place(input, shopper.token)));
+    for (const res of results) expect(res.errors).toBeUndefined();
+    expect(new Set(results.map((r) => r.data!.placeOrder.id)).size).toBe(1);
+    expect(results[0]!.data!.placeOrder.items[0].quantity).toBe(3);
+  });
+
+  it('refuses the same key with a different request (CONFLICT), writing nothing', async () => {
+    const key = randomUUID();
+    const first = await placeOrder(f, customer, orderInput([{ productId: product, quantity: 1 }], { idempotencyKey: key }));
+    await settled(f);
+    const before = await footprint(f);
+    const other = await place(orderInput([{ productId: product, quantity: 2 }], { idempotencyKey: key }));
+    expect(errorCode(other)).toBe('CONFLICT');
+    const otherAddress = await place(orderInput([{ productId: product, quantity: 1 }], { idempotencyKey: key, shippingAddress: { ...ADDRESS, city: 'Hamburg', postalCode: '20095' } }));
+    expect(errorCode(otherAddress)).toBe('CONFLICT');
+    expect(await footprint(f)).toEqual(before);
+    // The same key is another customer's own: it makes another order.
+    const someoneElse = await newCustomer(f);
+    const theirs = await placeOrder(f, someoneElse, orderInput([{ productId: product, quantity: 2 }], { idempotencyKey: key }));
+    expect(theirs.id).not.toBe(first.id);
+  });
+
+  it('refuses the same key with a different cart (CONFLICT)', async () => {
+    const shopper = await newCustomer(f);
+    const other = await newProduct(f);
+    const add = 'mutation($id: ID!, $q: Int!) { addToCart(productId: $id, quantity: $q) { id } }';
+    await gql(f.stack.url, add, { id: product, q: 1 }, { token: shopper.token });
+    const input = orderInput(null);
+    const first = await place(input, shopper.token);
+    expect(first.errors).toBeUndefined();
+    // Retrying with the emptied cart is the same request: the same order.
+    expect((await place(input, shopper.token)).data!.placeOrder.id).toBe(first.data!.placeOrder.id);
+    await gql(f.stack.url, add, { id: other, q: 1 }, { token: shopper.token });
+    expect(errorCode(await place(input, shopper.token))).toBe('CONFLICT');
+  });
+});
+
+describe('bad input', () => {
+  it('refuses every bad request with a clear error, writing and enqueueing nothing', async () => {
+    const archived = await newProduct(f, { name: 'Old model' });
+    const archive = await gql(f.stack.url, 'mutation($id: ID!) { archiveProduct(id: $id) { id } }', { id: archived }, { token: f.admin });
+    expect(archive.errors).toBeUndefined();
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const line = [{ productId: product, quantity: 1 }];
+    const manyLines = await Promise.all(Array.from({ length: 101 }, () => newProduct(f, { stock: 0 })));
+    await settled(f);
+    const before = await footprint(f);
+
+    const cases: Array<[string, Record<string, unknown>, string | undefined, RegExp | null]> = [
+      ['no key', orderInput(line, { idempotencyKey: '' }), 'BAD_USER_INPUT', /idempotencyKey/],
+      ['long key', orderInput(line, { idempotencyKey: 'k'.repeat(101) }), 'BAD_USER_INPUT', /idempotencyKey/],
+      ['empty items', orderInput([]), 'BAD_USER_INPUT', /items/],
+      ['empty cart', orderInput(null), 'BAD_USER_INPUT', /cart is empty/],
+      ['zero quantity', orderInput([{ productId: product, quantity: 0 }]), 'BAD_USER_INPUT', /quantity/],
+      ['too many units', orderInput([{ productId: product, quantity: 1001 }]), 'BAD_USER_INPUT', /quantity/],
+      ['too many units merged', orderInput([{ productId: product, quantity: 600 }, { productId: product, quantity: 600 }]), 'BAD_USER_INPUT', /At most 1000/],
+      ['too many lines', orderInput(manyLines.map((productId) => ({ productId, quantity: 1 }))), 'BAD_USER_INPUT', /at most 100/],
+      ['unknown product', orderInput([...line, { productId: unknown, quantity: 1 }]), 'BAD_USER_INPUT', new RegExp(unknown)],
+      ['archived product', orderInput([{ productId: archived, quantity: 1 }]), 'BAD_USER_INPUT', /Old model/],
+      ['bad country', orderInput(line, { shippingAddress: { ...ADDRESS, country: 'XX' } }), 'BAD_USER_INPUT', /country/],
+      ['missing line1', orderInput(line, { shippingAddress: { ...ADDRESS, line1: ' ' } }), 'BAD_USER_INPUT', /line1/],
+      ['long city', orderInput(line, { shippingAddress: { ...ADDRESS, city: 'c'.repeat(101) } }), 'BAD_USER_INPUT', /city/],
+      ['unknown token', orderInput(line, { paymentToken: 'tok_nonsense' }), 'BAD_USER_INPUT', /payment token/],
+      ['unknown promo code', orderInput(line, { promoCode: 'NOSUCHCODE' }), 'BAD_USER_INPUT', /NOSUCHCODE/],
+    ];
+    for (const [name, input, code, message] of cases) {
+      const res = await place(input);
+      expect(errorCode(res), name).toBe(code);
+      if (message) expect(res.errors![0]!.message, name).toMatch(message);
+    }
+    expect(errorCode(await place(orderInput(line), null))).toBe('UNAUTHENTICATED');
+    expect(await footprint(f)).toEqual(before);
+  });
+});
