@@ -70,7 +70,8 @@ export async function startEmbeddedPostgres(options: {
   const settings = [
     `-p ${options.port}`,
     '-c listen_addresses=127.0.0.1',
-    '-c max_connections=300',
+    // Test runs start several stacks of seven subgraphs at once, each with its own pools.
+    `-c max_connections=${persistent ? 300 : 1000}`,
     // Tests throw their data away: no need to wait for the disk.
     ...(persistent ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
   ].join(' ');
