@@ -5,14 +5,8 @@
  *
  *   npm run bench:catalog -- --seconds 10 --concurrency 16
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInternalTokenIssuer } from '@shopgraph/kit';
-import { freePort } from '@shopgraph/kit/testing';
-import { SUBGRAPHS } from './services.ts';
+import { startBenchStack } from './lib/bench-stack.ts';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -54,29 +48,12 @@ async function load(label: string, url: string, body: string, headers: () => Pro
   );
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'shopgraph-bench-'));
-const ports: Record<string, number> = { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), ROUTER_PORT: await freePort() };
-// Free ports for every service, so a running `npm start` does not get in the way.
-for (const spec of SUBGRAPHS) ports[`${spec.name.toUpperCase()}_PORT`] = await freePort();
-const internalSecret = randomBytes(32).toString('hex');
-const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn', INTERNAL_SECRET: internalSecret };
-delete env.DATABASE_URL;
-delete env.REDIS_URL;
-for (const [key, value] of Object.entries(ports)) env[key] = String(value);
-const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const stack = await startBenchStack();
 try {
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(`localhost:${ports.ROUTER_PORT}/graphql`)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`stack exited with ${code}:\n${output}`)));
-  });
-  const routerUrl = `http://127.0.0.1:${ports.ROUTER_PORT}/graphql`;
-  const productsUrl = `http://127.0.0.1:${ports.PRODUCTS_PORT}/graphql`;
+  const routerUrl = stack.routerUrl;
+  const productsUrl = `http://127.0.0.1:${stack.ports.PRODUCTS_PORT}/graphql`;
   // Internal credentials live a minute; the issuer renews them as the run goes on.
-  const issue = createInternalTokenIssuer('bench', internalSecret);
+  const issue = createInternalTokenIssuer('bench', stack.internalSecret);
   const internal = async () => ({ 'x-shopgraph-internal': await issue() });
   const none = async () => ({});
   console.log(`catalog benchmark: ${concurrency} concurrent clients, ${seconds} s each, on ${process.platform} with ${(await import('node:os')).cpus().length} cores`);
@@ -86,9 +63,5 @@ try {
   await load('products only, straight to products', productsUrl, JSON.stringify({ query: PRODUCTS_ONLY }), internal);
   await load('products only, through the router', routerUrl, JSON.stringify({ query: PRODUCTS_ONLY }), none);
 } finally {
-  await new Promise((resolve) => {
-    child.once('exit', resolve);
-    child.kill('SIGINT');
-  });
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack.stop();
 }

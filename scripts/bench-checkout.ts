@@ -6,13 +6,8 @@
  *
  *   npm run bench:checkout -- --customers 50
  */
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from '@shopgraph/kit/testing';
-import { SUBGRAPHS } from './services.ts';
+import { startBenchStack } from './lib/bench-stack.ts';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,25 +34,9 @@ const quantile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 };
 
-const dataDir = mkdtempSync(join(tmpdir(), 'shopgraph-bench-'));
-const ports: Record<string, number> = { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), ROUTER_PORT: await freePort() };
-// Free ports for every service, so a running `npm start` does not get in the way.
-for (const spec of SUBGRAPHS) ports[`${spec.name.toUpperCase()}_PORT`] = await freePort();
-const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn', INTERNAL_SECRET: randomBytes(32).toString('hex') };
-delete env.DATABASE_URL;
-delete env.REDIS_URL;
-for (const [key, value] of Object.entries(ports)) env[key] = String(value);
-const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const stack = await startBenchStack();
 try {
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(`localhost:${ports.ROUTER_PORT}/graphql`)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`stack exited with ${code}:\n${output}`)));
-  });
-  const url = `http://127.0.0.1:${ports.ROUTER_PORT}/graphql`;
+  const url = stack.routerUrl;
 
   // A product with enough stock for everyone, priced in the shop's currency.
   const admin = (await call<{ login: { accessToken: string } }>(url, 'mutation { login(email: "admin@example.com", password: "admin-password-change-me") { accessToken } }')).login.accessToken;
@@ -121,9 +100,5 @@ try {
   console.log(`placed → PAID p50 ${quantile(toPaid.map((p) => p.ms), 0.5).toFixed(1).padStart(7)} ms   p99 ${quantile(toPaid.map((p) => p.ms), 0.99).toFixed(1).padStart(7)} ms`);
   console.log(`final statuses: ${statuses.map(([s, n]) => `${s} ${n}`).join(', ')}`);
 } finally {
-  await new Promise((resolve) => {
-    child.once('exit', resolve);
-    child.kill('SIGINT');
-  });
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack.stop();
 }

@@ -16,3 +16,4 @@ export * from './queues.ts';
 export * from './subgraph-client.ts';
 export * from './outbox.ts';
 export * from './events.ts';
+export * from './validation.ts';

@@ -89,8 +89,9 @@ export class CheckoutService {
     const requestHash = hashRequest({ lines, address, promoCode: values.promoCode, paymentToken: values.paymentToken });
     if (existing) return this.sameRequest(existing, requestHash);
 
-    const products = await this.sellable(lines);
-    if (!(await this.ports.validatePaymentToken(values.paymentToken))) throw badInput('The payment token is not valid', 'paymentToken');
+    // Independent checks run together; pricing comes last because it stores the quote it gives.
+    const [products, tokenValid] = await Promise.all([this.sellable(lines), this.ports.validatePaymentToken(values.paymentToken)]);
+    if (!tokenValid) throw badInput('The payment token is not valid', 'paymentToken');
     const weighed = lines.map((line, i) => ({ ...line, weightGrams: products[i]!.weightGrams }));
     const shipping = await this.passBadInput(() => this.ports.shippingQuote(weighed, address.country, address.postalCode), 'shippingAddress');
     const quote = await this.passBadInput(() => this.ports.checkoutQuote(orderId, lines, values.promoCode), 'items').catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { isCountryCode } from '@shopgraph/kit';
+import { optionalText, postalAddressSchema } from '@shopgraph/kit';
 import { z } from 'zod';
 
 export const MAX_QUANTITY = 1000;
@@ -9,28 +9,8 @@ export const entityId = z.string().trim().min(1, 'must not be empty').max(100, '
 
 export const quantity = z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`);
 
-const line = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
-const optionalLine = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, `must be at most ${max} characters`)
-    .nullish()
-    .transform((s) => (s ? s : null));
-
-export const shippingAddressSchema = z.object({
-  recipientName: optionalLine(100),
-  line1: line(200),
-  line2: optionalLine(200),
-  city: line(100),
-  region: optionalLine(100),
-  postalCode: line(20),
-  country: z
-    .string()
-    .trim()
-    .transform((s) => s.toUpperCase())
-    .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code, e.g. DE'),
-});
+/** Where an order goes: a postal address and, optionally, who receives it. */
+export const shippingAddressSchema = postalAddressSchema.extend({ recipientName: optionalText(100) });
 
 /** Merges lines of the same product (first appearance keeps its place). */
 export function mergeLines(items: Array<{ productId: string; quantity: number }>): Array<{ productId: string; quantity: number }> {

@@ -4,7 +4,7 @@ import {
   conflict,
   type Database,
   ErrorCode,
-  isCountryCode,
+  countryCodeSchema,
   isUniqueViolation,
   isUuid,
   type Money,
@@ -43,11 +43,7 @@ export interface ShippingQuoteView {
   maxDays: number;
 }
 
-const country = z
-  .string()
-  .trim()
-  .transform((code) => code.toUpperCase())
-  .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 code, e.g. DE');
+const country = countryCodeSchema;
 const postalCode = z.string().trim().regex(POSTAL_CODE, 'is not a postal code');
 
 const items = z

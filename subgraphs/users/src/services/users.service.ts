@@ -5,12 +5,12 @@ import {
   decodeTimeIdCursor,
   ErrorCode,
   hitRateLimit,
-  isCountryCode,
   isUniqueViolation,
   isUuid,
   pageArgs,
   parseInput,
   peekRateLimit,
+  postalAddressSchema,
   type Redis,
   resetRateLimit,
   toConnection,
@@ -40,31 +40,12 @@ const email = z
   .transform((s) => s.toLowerCase());
 const password = z.string().min(10, 'must be at least 10 characters').max(256, 'must be at most 256 characters');
 const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
-const line = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
-const optionalLine = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, `must be at most ${max} characters`)
-    .nullish()
-    .transform((s) => (s ? s : null));
 
 const registerInput = z.object({ email, password, name });
 const updateProfileInput = z
   .object({ email: email.nullish(), name: name.nullish() })
   .refine((v) => v.email != null || v.name != null, 'give a name or an email to change');
-const addressInput = z.object({
-  line1: line(200),
-  line2: optionalLine(200),
-  city: line(100),
-  region: optionalLine(100),
-  postalCode: line(20),
-  country: z
-    .string()
-    .trim()
-    .transform((s) => s.toUpperCase())
-    .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code, e.g. DE'),
-});
+const addressInput = postalAddressSchema;
 
 
 /** Accounts, credentials and addresses. */
