@@ -3,6 +3,7 @@ import { asc, inArray, isNull, sql } from 'drizzle-orm';
 import { bigserial, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { Database, Executor } from './db.ts';
 import type { Logger } from './logger.ts';
+import { createQueue, type Queue, type QueueSettings } from './queues.ts';
 
 /**
  * Transactional outbox: an event is written in the same transaction as the change it describes, and a
@@ -142,5 +143,55 @@ export class OutboxRelay {
       }
       return rows.length;
     });
+  }
+}
+
+/**
+ * An outbox relay whose events become BullMQ jobs on one queue: one job per event, job id = event id
+ * (a republished event is deduplicated while its job exists; consumers dedupe by event id after that),
+ * retried with exponential backoff when the consumer fails. Give it a small pool of its own (`db`) so
+ * its polling never competes with request handling.
+ */
+export class OutboxQueuePublisher<TPayload> {
+  readonly queue: Queue<TPayload>;
+  readonly relay: OutboxRelay;
+
+  constructor(options: {
+    db: Database<Record<string, unknown>>;
+    table: OutboxTable;
+    queueName: string;
+    settings: QueueSettings;
+    attempts?: number;
+    intervalMs?: number;
+  }) {
+    this.queue = createQueue<TPayload>(options.queueName, options.settings, {
+      attempts: options.attempts ?? 10,
+      backoff: { type: 'exponential', delay: 1_000 },
+    });
+    this.relay = new OutboxRelay({
+      db: options.db,
+      table: options.table,
+      logger: options.settings.logger,
+      ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}),
+      publish: async (event) => {
+        // BullMQ's typed `add` narrows job names to the queue's name type; ours are the event types.
+        await (this.queue as Queue).add(event.type, event.payload, { jobId: event.eventId });
+      },
+    });
+  }
+
+  start(): void {
+    this.relay.start();
+  }
+
+  /** Publishes at once (call after committing a transaction that wrote events). */
+  nudge(): void {
+    this.relay.nudge();
+  }
+
+  /** Stops publishing (a round in progress finishes), then closes the queue. */
+  async close(): Promise<void> {
+    await this.relay.stop();
+    await this.queue.close();
   }
 }

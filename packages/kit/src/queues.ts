@@ -1,7 +1,7 @@
 import { type ConnectionOptions, type Job, type JobsOptions, Queue, Worker, type WorkerOptions } from 'bullmq';
 import type { Logger } from './logger.ts';
 
-export type { Job, JobsOptions };
+export type { Job, JobsOptions, Queue };
 
 /** BullMQ connection options from a redis:// URL (BullMQ opens and closes its own connections). */
 export function queueConnection(redisUrl: string): ConnectionOptions {
