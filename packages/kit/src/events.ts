@@ -53,3 +53,26 @@ export interface OrderStatusEvent {
   /** ISO-8601. */
   at: string;
 }
+
+/** BullMQ queue: payments → orders, one job per payment status change (job id = eventId). */
+export const PAYMENT_STATUS_QUEUE = 'payments.payment-status';
+
+export type PaymentStatus = 'PENDING' | 'AUTHORIZED' | 'CAPTURED' | 'DECLINED' | 'VOIDED' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
+
+export interface PaymentStatusEvent {
+  eventId: string;
+  orderId: string;
+  paymentId: string;
+  status: PaymentStatus;
+  /** The status before the change (equal to `status` for a further partial refund). */
+  previousStatus: PaymentStatus;
+  /** The payment's amount, in minor units. */
+  amount: number;
+  /** Everything refunded so far, in minor units. */
+  refundedAmount: number;
+  currency: string;
+  /** Why: the refund's or void's reason, the decline code; null when there is none. */
+  reason: string | null;
+  /** ISO-8601. */
+  at: string;
+}

@@ -1,5 +1,6 @@
 import {
   type BuiltSubgraph,
+  connectDb,
   createSubgraphClient,
   createSubgraphServer,
   type DbHandle,
@@ -11,10 +12,11 @@ import {
 } from '@shopgraph/kit';
 import type { Worker } from 'bullmq';
 import { createLoaders, type Context } from './context.ts';
-import type { schema } from './db/schema.ts';
+import { schema } from './db/schema.ts';
 import type { OrdersEnv } from './env.ts';
 import { CheckoutQueue, startCheckoutWorker } from './jobs/checkout.worker.ts';
 import { createOrderEventsRelay } from './jobs/order-events.ts';
+import { startPaymentEventsWorker } from './jobs/payment-events.ts';
 import { startShipmentEventsWorker } from './jobs/shipment-events.ts';
 import { resolvers } from './resolvers/index.ts';
 import { CartService } from './services/cart.service.ts';
@@ -23,6 +25,7 @@ import { CheckoutSaga, type SagaStep } from './services/checkout-saga.ts';
 import { checkoutPorts, type CheckoutPorts } from './services/clients.ts';
 import { OrderStore } from './services/order-store.ts';
 import { OrdersService } from './services/orders.service.ts';
+import { PaymentEventsService } from './services/payment-events.service.ts';
 import { ShipmentEventsService } from './services/shipment-events.service.ts';
 
 export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
@@ -34,10 +37,11 @@ export interface OrdersSubgraph extends BuiltSubgraph {
   saga: CheckoutSaga;
   store: OrderStore;
   shipmentEvents: ShipmentEventsService;
+  paymentEvents: PaymentEventsService;
   checkoutQueue: CheckoutQueue;
   relay: ReturnType<typeof createOrderEventsRelay>['relay'];
   ports: CheckoutPorts;
-  /** The BullMQ workers this process runs (checkout, shipment events). */
+  /** The BullMQ workers this process runs (checkout, shipment events, payment events). */
   workers: Worker[];
 }
 
@@ -104,10 +108,20 @@ export function createOrdersCore(deps: Deps, afterStep?: (step: SagaStep) => voi
 export async function createOrdersSubgraph(deps: Deps): Promise<OrdersSubgraph> {
   const { env, db, redis, logger } = deps;
   const core = createOrdersCore(deps);
+  // Payment events arrive whenever payments changes a payment, most of them caused by the saga itself: they
+  // run on a small pool of their own, so they never wait behind (or delay) requests, and a request's SQL
+  // statements are all its own.
+  const eventsDb = connectDb(env.DATABASE_URL, schema, { max: 2 });
+  const paymentEvents = new PaymentEventsService(eventsDb.db, core.store);
+  const close = async () => {
+    await core.close();
+    await eventsDb.close();
+  };
   try {
     core.relay.start();
     if (env.CHECKOUT_WORKER) await core.startCheckoutWorker();
     core.workers.push(startShipmentEventsWorker({ settings: core.settings, events: core.shipmentEvents, logger }));
+    core.workers.push(startPaymentEventsWorker({ settings: core.settings, events: paymentEvents, logger }));
     const http = await createSubgraphServer<Context>({
       name: 'orders',
       typeDefs,
@@ -117,9 +131,9 @@ export async function createOrdersSubgraph(deps: Deps): Promise<OrdersSubgraph> 
       context: (caller) => ({ caller, orders: core.orders, checkout: core.checkout, carts: core.carts, loaders: createLoaders(core.orders, core.carts) }),
       readiness: storageReadiness(db, redis),
     });
-    return { ...core, http, stop: () => core.close() };
+    return { ...core, paymentEvents, http, stop: close };
   } catch (error) {
-    await core.close();
+    await close();
     throw error;
   }
 }

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { type OrderStatusEvent, ORDER_STATUS_QUEUE, type ShipmentStatusEvent, SHIPMENT_STATUS_QUEUE, queueConnection } from '@shopgraph/kit';
+import {
+  type OrderStatusEvent,
+  ORDER_STATUS_QUEUE,
+  PAYMENT_STATUS_QUEUE,
+  type PaymentStatusEvent,
+  queueConnection,
+  type ShipmentStatusEvent,
+  SHIPMENT_STATUS_QUEUE,
+} from '@shopgraph/kit';
 import { gql, testRedisUrl, uniqueName } from '@shopgraph/kit/testing';
 import { Queue } from 'bullmq';
 import postgres from 'postgres';
@@ -15,23 +23,24 @@ export { eventually };
 export interface OrdersFixture {
   stack: TestStack;
   admin: string;
-  /** The queue prefix orders and shipping share (shipment events cross between them). */
+  /** The queue prefix orders, shipping and payments share (shipment and payment events cross to orders). */
   prefix: string;
   orders: OrdersSubgraph;
   /** orders' own database. */
   sql: postgres.Sql;
   /** payments' database, to count captures. */
   paymentsSql: postgres.Sql;
-  queues: { checkout: Queue; orderStatus: Queue; shipmentStatus: Queue };
+  queues: { checkout: Queue; orderStatus: Queue; shipmentStatus: Queue; paymentStatus: Queue };
   stop(): Promise<void>;
 }
 
-/** Every subgraph and the router; orders and shipping share a queue prefix. */
+/** Every subgraph and the router; orders, shipping and payments share a queue prefix. */
 export async function startOrders(env: { orders?: Record<string, string> } = {}): Promise<OrdersFixture> {
   const prefix = uniqueName('q');
   const stack = await startStack({
     env: {
       shipping: { QUEUE_PREFIX: prefix },
+      payments: { QUEUE_PREFIX: prefix },
       orders: { QUEUE_PREFIX: prefix, CHECKOUT_BACKOFF_MS: '200', ...env.orders },
     },
   });
@@ -39,7 +48,7 @@ export async function startOrders(env: { orders?: Record<string, string> } = {})
   const sql = postgres(stack.subgraphs.orders!.databaseUrl, { max: 2, onnotice: () => {} });
   const paymentsSql = postgres(stack.subgraphs.payments!.databaseUrl, { max: 1, onnotice: () => {} });
   const queue = (name: string) => new Queue(name, { connection: queueConnection(testRedisUrl()), prefix });
-  const queues = { checkout: queue(CHECKOUT_QUEUE), orderStatus: queue(ORDER_STATUS_QUEUE), shipmentStatus: queue(SHIPMENT_STATUS_QUEUE) };
+  const queues = { checkout: queue(CHECKOUT_QUEUE), orderStatus: queue(ORDER_STATUS_QUEUE), shipmentStatus: queue(SHIPMENT_STATUS_QUEUE), paymentStatus: queue(PAYMENT_STATUS_QUEUE) };
   return {
     stack,
     admin,
@@ -153,4 +162,9 @@ export async function trail(f: OrdersFixture, orderId: string) {
 /** A shipment status event as shipping publishes it. */
 export function shipmentEvent(orderId: string, status: ShipmentStatusEvent['status'], previousStatus: ShipmentStatusEvent['previousStatus']): ShipmentStatusEvent {
   return { eventId: randomUUID(), orderId, shipmentId: randomUUID(), status, previousStatus, trackingNumber: 'TRACK123', carrier: 'DHL', at: new Date().toISOString(), location: 'Leipzig hub' };
+}
+
+/** A payment status event as payments publishes it. */
+export function paymentEvent(orderId: string, status: PaymentStatusEvent['status'], previousStatus: PaymentStatusEvent['previousStatus'], reason: string | null = null): PaymentStatusEvent {
+  return { eventId: randomUUID(), orderId, paymentId: randomUUID(), status, previousStatus, amount: 1_000, refundedAmount: 1_000, currency: 'EUR', reason, at: new Date().toISOString() };
 }

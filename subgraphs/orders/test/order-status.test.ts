@@ -19,6 +19,8 @@ describe('order status transitions', () => {
         'FULFILLING->SHIPPED',
         'FULFILLING->REFUNDED',
         'SHIPPED->DELIVERED',
+        'SHIPPED->REFUNDED',
+        'DELIVERED->REFUNDED',
       ].sort(),
     );
   });
@@ -27,7 +29,10 @@ describe('order status transitions', () => {
     expect(canTransition('DELIVERED', 'PAID')).toBe(false);
     expect(canTransition('PAID', 'RESERVED')).toBe(false);
     expect(canTransition('PENDING', 'PENDING')).toBe(false);
-    for (const status of ['DELIVERED', 'CANCELLED', 'REJECTED', 'PAYMENT_FAILED', 'REFUNDED'] as const) expect(isFinal(status)).toBe(true);
+    for (const status of ['CANCELLED', 'REJECTED', 'PAYMENT_FAILED', 'REFUNDED'] as const) expect(isFinal(status)).toBe(true);
+    // A delivered order can still be refunded in full by an admin.
+    expect(isFinal('DELIVERED')).toBe(false);
+    expect(canTransition('DELIVERED', 'REFUNDED')).toBe(true);
     expect(Object.keys(TRANSITIONS).sort()).toEqual([...ORDER_STATUSES].sort());
   });
 

@@ -1,7 +1,8 @@
-import { type BuiltSubgraph, createSubgraphServer, type DbHandle, loadTypeDefs, type Logger, type Redis, storageReadiness } from '@shopgraph/kit';
+import { type BuiltSubgraph, connectDb, createSubgraphServer, type DbHandle, loadTypeDefs, type Logger, type Redis, storageReadiness } from '@shopgraph/kit';
 import { createLoaders, type Context } from './context.ts';
-import type { schema } from './db/schema.ts';
+import { schema } from './db/schema.ts';
 import type { PaymentsEnv } from './env.ts';
+import { PaymentStatusPublisher } from './jobs/payment-status-publisher.ts';
 import { createPaymentProvider, type PaymentProvider } from './providers/index.ts';
 import { resolvers } from './resolvers/index.ts';
 import { PaymentsService } from './services/payments.service.ts';
@@ -11,30 +12,48 @@ export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.ur
 export interface PaymentsSubgraph extends BuiltSubgraph {
   payments: PaymentsService;
   provider: PaymentProvider;
+  publisher: PaymentStatusPublisher;
 }
 
-/** Builds the payments subgraph over an open database (tests call this; main() listens). Payments uses no Redis. */
+/**
+ * Builds the payments subgraph over an open database (tests call this; main() listens), with its outbox
+ * relay publishing payment status changes to PAYMENT_STATUS_QUEUE.
+ */
 export async function createPaymentsSubgraph(deps: {
   env: PaymentsEnv;
   db: DbHandle<typeof schema>;
   redis: Redis;
   logger: Logger;
 }): Promise<PaymentsSubgraph> {
-  const { env, db, logger } = deps;
+  const { env, db, redis, logger } = deps;
   const provider = createPaymentProvider(env);
   if (env.NODE_ENV === 'production' && provider.name === 'sandbox') {
     logger.warn('PAYMENT_PROVIDER=sandbox: payments are simulated, no card is charged');
   }
-  const payments = new PaymentsService(db.db, provider, logger);
-
-  const http = await createSubgraphServer<Context>({
-    name: 'payments',
-    typeDefs,
-    resolvers,
-    logger,
-    env,
-    context: (caller) => ({ caller, payments, loaders: createLoaders(payments) }),
-    readiness: storageReadiness(db),
-  });
-  return { http, payments, provider, stop: () => provider.close() };
+  // The relay polls the outbox in the background: on a pool of its own, so it never waits behind (or
+  // delays) requests, and a request's SQL statements are all its own.
+  const relayDb = connectDb(env.DATABASE_URL, schema, { max: 2 });
+  const publisher = new PaymentStatusPublisher(relayDb.db, { redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger });
+  const payments = new PaymentsService(db.db, provider, logger, () => publisher.nudge());
+  const stop = async () => {
+    await publisher.close();
+    await relayDb.close();
+    await provider.close();
+  };
+  try {
+    publisher.start();
+    const http = await createSubgraphServer<Context>({
+      name: 'payments',
+      typeDefs,
+      resolvers,
+      logger,
+      env,
+      context: (caller) => ({ caller, payments, loaders: createLoaders(payments) }),
+      readiness: storageReadiness(db, redis),
+    });
+    return { http, payments, provider, publisher, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

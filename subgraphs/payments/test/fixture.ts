@@ -20,8 +20,9 @@ export interface PaymentsFixture {
   stop(): Promise<void>;
 }
 
-export async function startPayments(): Promise<PaymentsFixture> {
-  const stack = await startStack({ only: ['payments'] });
+/** `env`: extra variables of the payments subgraph (e.g. a QUEUE_PREFIX the test listens on). */
+export async function startPayments(env: Record<string, string> = {}): Promise<PaymentsFixture> {
+  const stack = await startStack({ only: ['payments'], env: { payments: env } });
   const login = await gql(stack.url, LOGIN, { email: 'admin@example.com', password: 'admin-password-change-me' });
   const customers = [];
   for (let i = 0; i < 2; i++) {
@@ -105,7 +106,7 @@ export async function tableCounts(f: PaymentsFixture) {
   const [row] = await f.sql`
     select (select count(*)::int from payments) as payments, (select count(*)::int from refunds) as refunds,
            (select count(*)::int from payment_events) as events, (select count(*)::int from provider_charges) as "providerCharges",
-           (select count(*)::int from provider_faults) as "providerFaults"`;
+           (select count(*)::int from provider_faults) as "providerFaults", (select count(*)::int from outbox) as outbox`;
   return row;
 }
 

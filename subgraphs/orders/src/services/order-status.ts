@@ -10,8 +10,10 @@ export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> 
   RESERVED: ['PAID', 'PAYMENT_FAILED', 'CANCELLED'],
   PAID: ['FULFILLING', 'REFUNDED'],
   FULFILLING: ['SHIPPED', 'REFUNDED'],
-  SHIPPED: ['DELIVERED'],
-  DELIVERED: [],
+  // SHIPPED / DELIVERED → REFUNDED only when an admin refunds the payment in full (payment status events);
+  // cancelOrder refuses them (see cancellationOf).
+  SHIPPED: ['DELIVERED', 'REFUNDED'],
+  DELIVERED: ['REFUNDED'],
   CANCELLED: [],
   REJECTED: [],
   PAYMENT_FAILED: [],

@@ -1,3 +1,4 @@
+import { outboxTable } from '@shopgraph/kit';
 import { sql } from 'drizzle-orm';
 import { bigint, check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
@@ -96,7 +97,10 @@ export const paymentEvents = pgTable(
   (t) => [index('payment_events_payment_id_idx').on(t.paymentId, t.id)],
 );
 
-export const schema = { payments, refunds, paymentEvents };
+/** The kit's transactional outbox: payment status events for PAYMENT_STATUS_QUEUE. */
+export const outbox = outboxTable();
+
+export const schema = { payments, refunds, paymentEvents, outbox };
 export type PaymentRow = typeof payments.$inferSelect;
 export type RefundRow = typeof refunds.$inferSelect;
 export type PaymentEventRow = typeof paymentEvents.$inferSelect;

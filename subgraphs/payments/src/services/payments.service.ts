@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   badInput,
   conflict,
@@ -8,11 +9,13 @@ import {
   type Logger,
   notFound,
   parseInput,
+  type PaymentStatusEvent,
   type Transaction,
   userError,
+  writeOutbox,
 } from '@shopgraph/kit';
 import { asc, eq, inArray, sql } from 'drizzle-orm';
-import { type PaymentEventKind, paymentEvents, type PaymentRow, payments, type RefundRow, refunds, type schema } from '../db/schema.ts';
+import { outbox, type PaymentEventKind, paymentEvents, type PaymentRow, payments, type RefundRow, refunds, type schema } from '../db/schema.ts';
 import { type PaymentProvider, type RefundResult, TransientProviderError } from '../providers/index.ts';
 import { refundKey, requestKeyOf, statusAfterRefund, stepKey, wasCaptured } from './payment-rules.ts';
 import { cancelInput, type CaptureRequest, captureInput, refundInput } from './validation.ts';
@@ -33,6 +36,9 @@ export type Actor = string;
 /** Why a capture answers RETRY. */
 const PROVIDER_UNAVAILABLE = 'provider_unavailable';
 
+/** Outbox event type (and BullMQ job name) of a payment status change (payload: the kit's PaymentStatusEvent). */
+export const PAYMENT_STATUS_CHANGED = 'payment.status-changed';
+
 /**
  * Payments: one per order, captured at most once, refunded at most up to what was captured.
  *
@@ -41,12 +47,17 @@ const PROVIDER_UNAVAILABLE = 'provider_unavailable';
  * left. Provider calls are idempotent by keys derived from the order (see payment-rules.ts): a crash after
  * the provider answered but before our commit leaves the payment as it was, and re-running the operation
  * repeats the same provider call, which answers with the stored result instead of acting again.
+ *
+ * Every status change also writes a PaymentStatusEvent to the outbox in its transaction; `onCommitted`
+ * then asks the relay to publish it (PAYMENT_STATUS_QUEUE, consumed by orders).
  */
 export class PaymentsService {
   constructor(
     private readonly db: Db,
     private readonly provider: PaymentProvider,
     private readonly logger: Logger,
+    /** Called after a transaction on a payment has committed (nudges the outbox relay). */
+    private readonly onCommitted: () => void = () => {},
   ) {}
 
   /** Whether the provider knows the token (orders checks it before writing an order). */
@@ -156,11 +167,14 @@ export class PaymentsService {
   }
 
   /** Runs `work` in a transaction holding the row lock of the order's payment (null when there is none). */
-  private locked<T>(orderId: string, work: (tx: Tx, payment: PaymentRow | null) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (tx) => {
+  private async locked<T>(orderId: string, work: (tx: Tx, payment: PaymentRow | null) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction(async (tx) => {
       const [payment] = await tx.select().from(payments).where(eq(payments.orderId, orderId)).for('update');
       return work(tx, payment ?? null);
     });
+    // Most operations change the payment; a round that finds nothing to publish costs one query on the relay's pool.
+    this.onCommitted();
+    return result;
   }
 
   /** Takes a locked payment as far as it goes: PENDING → AUTHORIZED (or DECLINED) → CAPTURED. */
@@ -270,7 +284,7 @@ export class PaymentsService {
     return { payment: updated, refund: refund! };
   }
 
-  /** Changes a locked payment and records the event, in the caller's transaction. */
+  /** Changes a locked payment and records the event and its outbox row, in the caller's transaction. */
   private async transition(
     tx: Tx,
     payment: PaymentRow,
@@ -283,6 +297,20 @@ export class PaymentsService {
       .where(eq(payments.id, payment.id))
       .returning();
     await tx.insert(paymentEvents).values({ paymentId: payment.id, currency: payment.currency, statusAfter: change.status, ...event });
+    const eventId = randomUUID();
+    const payload: PaymentStatusEvent = {
+      eventId,
+      orderId: updated!.orderId,
+      paymentId: updated!.id,
+      status: updated!.status,
+      previousStatus: payment.status,
+      amount: updated!.amount,
+      refundedAmount: updated!.refundedAmount,
+      currency: updated!.currency,
+      reason: event.reason,
+      at: updated!.updatedAt.toISOString(),
+    };
+    await writeOutbox(tx, outbox, { type: PAYMENT_STATUS_CHANGED, payload, eventId });
     return updated!;
   }
 
