@@ -71,3 +71,10 @@ export const currencyCodeSchema = z
   .trim()
   .transform((s) => s.toUpperCase())
   .refine(isCurrencyCode, 'must be an ISO 4217 currency code, e.g. EUR');
+
+/** zod: a positive amount in minor units that fits in `Money.amount` (prices, captures, refunds). */
+export const moneyAmountSchema = z
+  .number()
+  .int('must be a whole number of minor units')
+  .positive('must be greater than zero')
+  .max(MAX_MONEY_AMOUNT, `must be at most ${MAX_MONEY_AMOUNT}`);

@@ -31,3 +31,33 @@ export const postalAddressSchema = z.object({
   postalCode: requiredText(20),
   country: countryCodeSchema,
 });
+
+/** Where a parcel goes: a postal address and, optionally, who receives it (orders and shipping). */
+export const deliveryAddressSchema = postalAddressSchema.extend({ recipientName: optionalText(100) });
+export type DeliveryAddress = z.output<typeof deliveryAddressSchema>;
+
+/** An opaque id of another subgraph's entity (product, order, customer). */
+export const entityIdSchema = requiredText(100);
+
+/** Limits of one order, cart or quote (DESIGN.md): distinct products, and units of one product. */
+export const MAX_LINE_ITEMS = 100;
+export const MAX_ITEM_QUANTITY = 1000;
+
+/** Units of one product in a line: a whole number, 1..{@link MAX_ITEM_QUANTITY}. */
+export const itemQuantitySchema = z
+  .number()
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(MAX_ITEM_QUANTITY, `must be at most ${MAX_ITEM_QUANTITY}`);
+
+export interface LineItem {
+  productId: string;
+  quantity: number;
+}
+
+/** One line per product with the quantities summed; the first appearance keeps its place. */
+export function mergeLineItems(items: readonly LineItem[]): LineItem[] {
+  const merged = new Map<string, number>();
+  for (const { productId, quantity } of items) merged.set(productId, (merged.get(productId) ?? 0) + quantity);
+  return [...merged].map(([productId, quantity]) => ({ productId, quantity }));
+}

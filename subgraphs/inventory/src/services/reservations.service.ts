@@ -1,4 +1,4 @@
-import { badInput, conflict, type Database, type Executor, type Logger, notFound, parseInput } from '@shopgraph/kit';
+import { badInput, conflict, type Database, type Executor, type Logger, MAX_LINE_ITEMS, notFound, parseInput } from '@shopgraph/kit';
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import {
@@ -39,7 +39,6 @@ export interface ExpiryScheduler {
 }
 
 export const MAX_TTL_SECONDS = 86_400;
-const MAX_LINES = 100;
 
 // Order ids become part of BullMQ job ids, which must not contain ':'.
 export const orderIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be 1 to 100 letters, digits, "-" or "_"');
@@ -57,7 +56,7 @@ const reserveInput = z.object({
   items: z
     .array(z.object({ productId: productIdSchema, quantity }))
     .min(1, 'must not be empty')
-    .max(MAX_LINES, `must have at most ${MAX_LINES} lines`),
+    .max(MAX_LINE_ITEMS, `must have at most ${MAX_LINE_ITEMS} lines`),
   ttlSeconds: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_TTL_SECONDS, `must be at most ${MAX_TTL_SECONDS}`),
 });
 

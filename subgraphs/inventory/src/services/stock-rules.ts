@@ -1,3 +1,4 @@
+import { mergeLineItems } from '@shopgraph/kit';
 import type { MovementKind } from '../db/schema.ts';
 
 /** A product's stock: always `onHand = reserved + available`, none negative. */
@@ -50,9 +51,7 @@ export interface Line {
  * several stock rows locks them in this order, so concurrent reservations cannot deadlock.
  */
 export function mergeLines(lines: readonly Line[]): Line[] {
-  const merged = new Map<string, number>();
-  for (const { productId, quantity } of lines) merged.set(productId, (merged.get(productId) ?? 0) + quantity);
-  return [...merged].map(([productId, quantity]) => ({ productId, quantity })).sort(byProductId);
+  return mergeLineItems(lines).sort(byProductId);
 }
 
 /** Orders lines by product id, by code unit (never by database collation, which may differ). */

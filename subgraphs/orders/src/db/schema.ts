@@ -1,3 +1,4 @@
+import type { DeliveryAddress } from '@shopgraph/kit';
 import { outboxTable } from '@shopgraph/kit';
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgEnum, pgSequence, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
@@ -10,15 +11,7 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export const orderNumberSeq = pgSequence('order_number_seq', { startWith: 1 });
 
 /** Where an order is shipped (stored as JSON on the order: it is a snapshot, never edited). */
-export interface ShippingAddressValue {
-  recipientName: string | null;
-  line1: string;
-  line2: string | null;
-  city: string;
-  region: string | null;
-  postalCode: string;
-  country: string;
-}
+export type ShippingAddressValue = DeliveryAddress;
 
 export const orders = pgTable(
   'orders',

@@ -1,9 +1,8 @@
-import { badInput, type Database, notFound, parseInput } from '@shopgraph/kit';
+import { badInput, type Database, entityIdSchema, itemQuantitySchema, MAX_ITEM_QUANTITY, MAX_LINE_ITEMS, notFound, parseInput } from '@shopgraph/kit';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { cartItems, type CartRow, carts, type schema } from '../db/schema.ts';
 import type { CheckoutPorts } from './clients.ts';
-import { entityId, MAX_LINES, MAX_QUANTITY, quantity } from './validation.ts';
 
 type Db = Database<typeof schema>;
 
@@ -18,10 +17,10 @@ export interface CartView extends CartRow {
   lines: CartLineView[];
 }
 
-const addInput = z.object({ productId: entityId, quantity });
+const addInput = z.object({ productId: entityIdSchema, quantity: itemQuantitySchema });
 const updateInput = z.object({
-  productId: entityId,
-  quantity: z.number().int('must be a whole number').min(0, 'must be at least 0').max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`),
+  productId: entityIdSchema,
+  quantity: z.number().int('must be a whole number').min(0, 'must be at least 0').max(MAX_ITEM_QUANTITY, `must be at most ${MAX_ITEM_QUANTITY}`),
 });
 
 /** Shopping carts: one per user, created on first use. */
@@ -60,9 +59,9 @@ export class CartService {
         .onConflictDoUpdate({ target: [cartItems.cartId, cartItems.productId], set: { quantity: sql`${cartItems.quantity} + excluded.quantity` } });
       const [line] = await tx.select().from(cartItems).where(and(eq(cartItems.cartId, cart.id), eq(cartItems.productId, values.productId)));
       // Checked after the upsert, in its transaction, so concurrent adds cannot pass the limits together.
-      if (line!.quantity > MAX_QUANTITY) throw badInput(`A cart holds at most ${MAX_QUANTITY} units of one product`, 'quantity');
+      if (line!.quantity > MAX_ITEM_QUANTITY) throw badInput(`A cart holds at most ${MAX_ITEM_QUANTITY} units of one product`, 'quantity');
       const [{ count }] = (await tx.select({ count: sql<number>`count(*)::int` }).from(cartItems).where(eq(cartItems.cartId, cart.id))) as [{ count: number }];
-      if (count > MAX_LINES) throw badInput(`A cart holds at most ${MAX_LINES} different products`, 'productId');
+      if (count > MAX_LINE_ITEMS) throw badInput(`A cart holds at most ${MAX_LINE_ITEMS} different products`, 'productId');
       await tx.update(carts).set({ updatedAt: sql`now()` }).where(eq(carts.id, cart.id));
     });
     return (await this.ofUser(userId))!;

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { badInput, conflict, type Database, ErrorCode, parseInput, userError } from '@shopgraph/kit';
+import { badInput, conflict, type Database, deliveryAddressSchema, entityIdSchema, ErrorCode, itemQuantitySchema, MAX_ITEM_QUANTITY, MAX_LINE_ITEMS, mergeLineItems, parseInput, userError } from '@shopgraph/kit';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { cartItems, carts, type OrderRow, orderItems, orders, type schema, type ShippingAddressValue } from '../db/schema.ts';
 import type { CartService } from './cart.service.ts';
 import { type CatalogProduct, type CheckoutPorts, codeOf, type Line } from './clients.ts';
 import type { OrderStore } from './order-store.ts';
-import { entityId, MAX_LINES, MAX_QUANTITY, mergeLines, quantity, shippingAddressSchema } from './validation.ts';
 
 type Db = Database<typeof schema>;
 
@@ -14,8 +13,8 @@ type Db = Database<typeof schema>;
 const ORDER_ID_NAMESPACE = 'b3d1f0c2-5a7e-4c1b-9f63-2d8e4a6c0b11';
 
 const placeOrderInput = z.object({
-  items: z.array(z.object({ productId: entityId, quantity })).min(1, 'must not be empty; omit items to order the cart').max(1000, 'must list at most 1000 items').nullish(),
-  shippingAddress: shippingAddressSchema,
+  items: z.array(z.object({ productId: entityIdSchema, quantity: itemQuantitySchema })).min(1, 'must not be empty; omit items to order the cart').max(1000, 'must list at most 1000 items').nullish(),
+  shippingAddress: deliveryAddressSchema,
   promoCode: z
     .string()
     .trim()
@@ -70,7 +69,7 @@ export class CheckoutService {
     let lines: Line[];
     const fromCart = !values.items;
     if (values.items) {
-      lines = mergeLines(values.items);
+      lines = mergeLineItems(values.items);
     } else {
       const cart = await this.cart.ofUser(customerId);
       lines = (cart?.lines ?? []).map(({ productId, quantity }) => ({ productId, quantity }));
@@ -81,9 +80,9 @@ export class CheckoutService {
         throw badInput('Your cart is empty: add products or give items', 'items');
       }
     }
-    if (lines.length > MAX_LINES) throw badInput(`An order can have at most ${MAX_LINES} different products`, 'items');
-    const tooMany = lines.filter((l) => l.quantity > MAX_QUANTITY).map((l) => l.productId);
-    if (tooMany.length) throw userError(ErrorCode.BAD_USER_INPUT, `At most ${MAX_QUANTITY} units of one product: ${quoted(tooMany)}`, { field: 'items', productIds: tooMany });
+    if (lines.length > MAX_LINE_ITEMS) throw badInput(`An order can have at most ${MAX_LINE_ITEMS} different products`, 'items');
+    const tooMany = lines.filter((l) => l.quantity > MAX_ITEM_QUANTITY).map((l) => l.productId);
+    if (tooMany.length) throw userError(ErrorCode.BAD_USER_INPUT, `At most ${MAX_ITEM_QUANTITY} units of one product: ${quoted(tooMany)}`, { field: 'items', productIds: tooMany });
 
     const address: ShippingAddressValue = values.shippingAddress;
     const requestHash = hashRequest({ lines, address, promoCode: values.promoCode, paymentToken: values.paymentToken });

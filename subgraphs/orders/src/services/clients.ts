@@ -1,4 +1,4 @@
-import { fetchEntities, SubgraphCallError, type SubgraphClient } from '@shopgraph/kit';
+import { type DeliveryAddress, fetchEntities, SubgraphCallError, type SubgraphClient } from '@shopgraph/kit';
 
 /**
  * Typed calls to the subgraphs checkout depends on, each through its internal operations (or `_entities`)
@@ -48,15 +48,7 @@ export type ReserveOutcome =
 
 export type CaptureOutcome = 'CAPTURED' | 'DECLINED' | 'RETRY';
 
-export interface ShipmentAddress {
-  recipientName: string | null;
-  line1: string;
-  line2: string | null;
-  city: string;
-  region: string | null;
-  postalCode: string;
-  country: string;
-}
+export type ShipmentAddress = DeliveryAddress;
 
 /** The other subgraphs as checkout sees them. */
 export interface CheckoutPorts {

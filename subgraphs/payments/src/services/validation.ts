@@ -1,4 +1,4 @@
-import { currencyCodeSchema, isUuid, MAX_MONEY_AMOUNT } from '@shopgraph/kit';
+import { currencyCodeSchema, isUuid, moneyAmountSchema, requiredText } from '@shopgraph/kit';
 import { z } from 'zod';
 
 /** Orders' and users' ids are UUIDs; anything else cannot name a payment (and never reaches SQL). */
@@ -9,20 +9,15 @@ const uuidId = z
   // Canonical form: provider idempotency keys and request keys are built from it.
   .transform((id) => id.toLowerCase());
 
-const amount = z
-  .number()
-  .int('must be a whole number of minor units')
-  .positive('must be greater than zero')
-  .max(MAX_MONEY_AMOUNT, `must be at most ${MAX_MONEY_AMOUNT}`);
-
-const reason = z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters');
+const amount = moneyAmountSchema;
+const reason = requiredText(500);
 
 export const captureInput = z.object({
   orderId: uuidId,
   customerId: uuidId,
   amount,
   currency: currencyCodeSchema,
-  paymentToken: z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters'),
+  paymentToken: requiredText(255),
 });
 export type CaptureRequest = z.infer<typeof captureInput>;
 

@@ -1,10 +1,9 @@
-import { currencyCodeSchema as currencyCode, type Database, decodeTimeIdCursor, notFound, pageArgs, parseInput, toConnection } from '@shopgraph/kit';
+import { currencyCodeSchema as currencyCode, type Database, decodeTimeIdCursor, entityIdSchema, moneyAmountSchema, notFound, pageArgs, parseInput, toConnection } from '@shopgraph/kit';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { priceChanges, type PriceChangeRow, type PriceRow, prices, promotions, type schema } from '../db/schema.ts';
 import type { Catalog } from './catalog.ts';
 import { type DisplayPrice, displayPrice, type PromotionRule } from './discounts.ts';
-import { entityId, positiveAmount } from './validation.ts';
 
 type Db = Database<typeof schema>;
 
@@ -22,10 +21,10 @@ export interface PriceKey {
 
 const setPriceInput = z
   .object({
-    productId: entityId,
-    amount: positiveAmount,
+    productId: entityIdSchema,
+    amount: moneyAmountSchema,
     currency: currencyCode,
-    compareAtAmount: positiveAmount.nullish(),
+    compareAtAmount: moneyAmountSchema.nullish(),
   })
   .refine((v) => v.compareAtAmount == null || v.compareAtAmount > v.amount, {
     message: 'must be greater than amount (it is the price shown struck through)',

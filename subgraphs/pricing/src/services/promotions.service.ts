@@ -1,10 +1,9 @@
-import { conflict, currencyCodeSchema as currencyCode, type Database, decodeTimeIdCursor, ErrorCode, isUniqueViolation, isUuid, notFound, pageArgs, parseInput, toConnection, userError } from '@shopgraph/kit';
+import { conflict, currencyCodeSchema as currencyCode, type Database, decodeTimeIdCursor, entityIdSchema, ErrorCode, isUniqueViolation, isUuid, moneyAmountSchema, notFound, pageArgs, parseInput, toConnection, userError } from '@shopgraph/kit';
 import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { promotions, type PromotionRow, type schema } from '../db/schema.ts';
 import type { Catalog } from './catalog.ts';
 import type { PromotionRule } from './discounts.ts';
-import { entityId, positiveAmount } from './validation.ts';
 
 type Db = Database<typeof schema>;
 
@@ -16,7 +15,7 @@ export function normalizeCode(code: string): string {
 }
 
 const idList = z
-  .array(entityId)
+  .array(entityIdSchema)
   .max(MAX_SCOPE_IDS, `must list at most ${MAX_SCOPE_IDS} ids`)
   .nullish()
   .transform((ids) => [...new Set(ids ?? [])]);
@@ -34,7 +33,7 @@ const createPromotionInput = (now: Date) =>
       kind: z.enum(['PERCENT_OFF', 'AMOUNT_OFF']),
       value: z.number().int('must be an integer').min(1, 'must be at least 1'),
       currency: currencyCode.nullish(),
-      minSubtotal: positiveAmount.nullish(),
+      minSubtotal: moneyAmountSchema.nullish(),
       productIds: idList,
       categoryIds: idList,
       startsAt: z.date().nullish(),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { conflict, type Database, ErrorCode, formatMoney, parseInput, userError } from '@shopgraph/kit';
+import { conflict, type Database, entityIdSchema, ErrorCode, formatMoney, itemQuantitySchema, MAX_ITEM_QUANTITY, MAX_LINE_ITEMS, MAX_MONEY_AMOUNT, mergeLineItems, parseInput, userError } from '@shopgraph/kit';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { quotes, type schema } from '../db/schema.ts';
@@ -7,12 +7,9 @@ import type { Catalog } from './catalog.ts';
 import { type PricedLine, priceQuote, promotionDiscounts, type Quote, subtotalOf } from './discounts.ts';
 import type { PricesService } from './prices.service.ts';
 import { isActive, normalizeCode, type PromotionsService, toRule } from './promotions.service.ts';
-import { entityId, MAX_AMOUNT } from './validation.ts';
 
 type Db = Database<typeof schema>;
 
-export const MAX_QUANTITY = 1000;
-export const MAX_LINES = 100;
 /** Items a request may list before merging (bounds the work on absurd inputs). */
 const MAX_ITEMS = 1000;
 
@@ -20,8 +17,8 @@ const quoteInput = z.object({
   items: z
     .array(
       z.object({
-        productId: entityId,
-        quantity: z.number().int('must be an integer').min(1, 'must be at least 1').max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`),
+        productId: entityIdSchema,
+        quantity: itemQuantitySchema,
       }),
     )
     .min(1, 'must list at least one item')
@@ -32,7 +29,7 @@ const quoteInput = z.object({
     .transform((code) => (code && code.trim() ? normalizeCode(code) : null)),
 });
 
-const checkoutQuoteInput = quoteInput.extend({ orderId: entityId });
+const checkoutQuoteInput = quoteInput.extend({ orderId: entityIdSchema });
 
 export interface QuoteRequest {
   items: Array<{ productId: string; quantity: number }>;
@@ -113,7 +110,7 @@ export class QuotesService {
       categoryId: products[i]!.category?.id ?? null,
       unitPrice: priceRows[i]!.amount,
     }));
-    if (subtotalOf(lines) > MAX_AMOUNT) throw invalid('This order is too large to quote: split it into smaller orders', { field: 'items' });
+    if (subtotalOf(lines) > MAX_MONEY_AMOUNT) throw invalid('This order is too large to quote: split it into smaller orders', { field: 'items' });
 
     const now = new Date();
     const { automatic, byCode } = await this.promotions.quoteCandidates(request.promoCode, now);
@@ -139,12 +136,11 @@ export class QuotesService {
 
 /** Merges lines of the same product (first appearance keeps its place) and checks the limits. */
 function normalize(input: { items: Array<{ productId: string; quantity: number }>; promoCode: string | null }): NormalizedRequest {
-  const merged = new Map<string, number>();
-  for (const item of input.items) merged.set(item.productId, (merged.get(item.productId) ?? 0) + item.quantity);
-  if (merged.size > MAX_LINES) throw invalid(`A quote can have at most ${MAX_LINES} different products`, { field: 'items' });
-  const tooMany = [...merged].filter(([, quantity]) => quantity > MAX_QUANTITY).map(([id]) => id);
-  if (tooMany.length) throw invalid(`At most ${MAX_QUANTITY} of one product: ${quoted(tooMany)}`, { field: 'items', productIds: tooMany });
-  return { lines: [...merged].map(([productId, quantity]) => ({ productId, quantity })), promoCode: input.promoCode };
+  const lines = mergeLineItems(input.items);
+  if (lines.length > MAX_LINE_ITEMS) throw invalid(`A quote can have at most ${MAX_LINE_ITEMS} different products`, { field: 'items' });
+  const tooMany = lines.filter((line) => line.quantity > MAX_ITEM_QUANTITY).map((line) => line.productId);
+  if (tooMany.length) throw invalid(`At most ${MAX_ITEM_QUANTITY} of one product: ${quoted(tooMany)}`, { field: 'items', productIds: tooMany });
+  return { lines, promoCode: input.promoCode };
 }
 
 /** Identifies a request independent of item order and duplicate lines. */

@@ -1,3 +1,4 @@
+import type { DeliveryAddress } from '@shopgraph/kit';
 import { outboxTable } from '@shopgraph/kit';
 import { sql } from 'drizzle-orm';
 import { bigint, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
@@ -36,15 +37,7 @@ export const shipmentStatusEnum = pgEnum('shipment_status', ['LABEL_CREATED', 'I
 export const shipmentEventSourceEnum = pgEnum('shipment_event_source', ['SYSTEM', 'ADMIN', 'CARRIER']);
 
 /** Where a parcel goes, as createShipment received it (validated and trimmed). */
-export interface ShipmentAddress {
-  recipientName: string | null;
-  line1: string;
-  line2: string | null;
-  city: string;
-  region: string | null;
-  postalCode: string;
-  country: string;
-}
+export type ShipmentAddress = DeliveryAddress;
 
 /** One product line of a parcel (lines of the same product merged). */
 export interface ShipmentItem {

@@ -1,11 +1,10 @@
-import { conflict, type Database, type Logger, notFound, parseInput } from '@shopgraph/kit';
+import { conflict, type Database, type Logger, notFound, optionalText, parseInput } from '@shopgraph/kit';
 import { GraphQLError } from 'graphql';
 import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { carrierUpdates, type schema, type ShipmentRow, shipments } from '../db/schema.ts';
 import { decideTransition, demoNextStatus, SHIPMENT_STATUSES } from './shipment-rules.ts';
 import { applyStatusChange, type OutboxNudge } from './status-changes.ts';
-import { optionalText } from './validation.ts';
 
 type Db = Database<typeof schema>;
 

@@ -1,30 +1,14 @@
 import { createHash } from 'node:crypto';
-import {
-  type Caller,
-  conflict,
-  type Database,
-  ErrorCode,
-  countryCodeSchema,
-  isUniqueViolation,
-  isUuid,
-  type Money,
-  money,
-  notFound,
-  parseInput,
-  userError,
-} from '@shopgraph/kit';
+import { type Caller, conflict, countryCodeSchema, type Database, deliveryAddressSchema, entityIdSchema, ErrorCode, isUniqueViolation, isUuid, itemQuantitySchema, MAX_LINE_ITEMS, type Money, money, notFound, optionalText, parseInput, userError } from '@shopgraph/kit';
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type schema, type ShipmentAddress, type ShipmentEventRow, shipmentEvents, type ShipmentItem, type ShipmentRow, shipments } from '../db/schema.ts';
 import { type Estimate, POSTAL_CODE, type RatesService } from './rates.service.ts';
 import { addBusinessDays, decideTransition, newTrackingNumber, parcelWeight, SHIPMENT_STATUSES } from './shipment-rules.ts';
 import { applyStatusChange, type OutboxNudge, recordStatusEvent } from './status-changes.ts';
-import { entityId, optionalText, requiredText } from './validation.ts';
 
 type Db = Database<typeof schema>;
 
-export const MAX_LINES = 100;
-export const MAX_QUANTITY = 1_000;
 export const MAX_UNIT_WEIGHT_GRAMS = 1_000_000;
 /** Tracking numbers are random; a collision is retried with a new one (a handful of times at most). */
 const TRACKING_NUMBER_ATTEMPTS = 5;
@@ -49,8 +33,8 @@ const postalCode = z.string().trim().regex(POSTAL_CODE, 'is not a postal code');
 const items = z
   .array(
     z.object({
-      productId: entityId,
-      quantity: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`),
+      productId: entityIdSchema,
+      quantity: itemQuantitySchema,
       weightGrams: z
         .number()
         .int('must be a whole number of grams')
@@ -59,24 +43,16 @@ const items = z
     }),
   )
   .min(1, 'must list at least one item')
-  .max(MAX_LINES, `must list at most ${MAX_LINES} items`)
+  .max(MAX_LINE_ITEMS, `must list at most ${MAX_LINE_ITEMS} items`)
   // Order-insensitive, so a retried call that lists the lines differently is still the same request.
   .transform((lines) => [...lines].sort((a, b) => compare(a.productId, b.productId) || a.weightGrams - b.weightGrams || a.quantity - b.quantity));
 
 const quoteInput = z.object({ items, country, postalCode: postalCode.nullish() });
 
 const createInput = z.object({
-  orderId: entityId,
-  customerId: entityId,
-  address: z.object({
-    recipientName: optionalText(200),
-    line1: requiredText(200),
-    line2: optionalText(200),
-    city: requiredText(100),
-    region: optionalText(100),
-    postalCode,
-    country,
-  }),
+  orderId: entityIdSchema,
+  customerId: entityIdSchema,
+  address: deliveryAddressSchema.extend({ postalCode }),
   items,
 });
 
@@ -182,7 +158,7 @@ export class ShipmentsService {
    * has the parcel; null when the order has no shipment. Voiding is not a status change: nothing is published.
    */
   async cancel(orderId: string): Promise<ShipmentRow | null> {
-    const id = parseInput(z.object({ orderId: entityId }), { orderId }).orderId;
+    const id = parseInput(z.object({ orderId: entityIdSchema }), { orderId }).orderId;
     const [voided] = await this.db
       .update(shipments)
       .set({ voidedAt: sql`now()`, updatedAt: sql`now()` })
