@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { asc, inArray, isNull, sql } from 'drizzle-orm';
 import { bigserial, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import type { Database, Executor } from './db.ts';
+import { connectDb, type Database, type DbHandle, type Executor } from './db.ts';
 import type { Logger } from './logger.ts';
 import { createQueue, type Queue, type QueueSettings } from './queues.ts';
 
@@ -147,33 +147,40 @@ export class OutboxRelay {
 }
 
 /**
- * An outbox relay whose events become BullMQ jobs on one queue: one job per event, job id = event id
- * (a republished event is deduplicated while its job exists; consumers dedupe by event id after that),
- * retried with exponential backoff when the consumer fails. Give it a small pool of its own (`db`) so
- * its polling never competes with request handling.
+ * An outbox relay whose events become BullMQ jobs on one queue: one job per event, named by the event
+ * type, job id = event id (a republished event is deduplicated while its job exists; consumers dedupe by
+ * event id after that), retried with exponential backoff when the consumer fails. `alsoPublish` sends
+ * each event somewhere else first (e.g. Redis pub/sub for live subscriptions).
+ *
+ * It polls on a small pool of its own, so background publishing never waits behind (or delays) request
+ * handling, and the statements of a request are all the request's own.
  */
 export class OutboxQueuePublisher<TPayload> {
   readonly queue: Queue<TPayload>;
   readonly relay: OutboxRelay;
+  private readonly pool: DbHandle<Record<string, unknown>>;
 
   constructor(options: {
-    db: Database<Record<string, unknown>>;
+    databaseUrl: string;
     table: OutboxTable;
     queueName: string;
     settings: QueueSettings;
+    alsoPublish?: (event: OutboxEvent<TPayload>) => Promise<void>;
     attempts?: number;
     intervalMs?: number;
   }) {
+    this.pool = connectDb(options.databaseUrl, { outbox: options.table }, { max: 2 });
     this.queue = createQueue<TPayload>(options.queueName, options.settings, {
       attempts: options.attempts ?? 10,
       backoff: { type: 'exponential', delay: 1_000 },
     });
     this.relay = new OutboxRelay({
-      db: options.db,
+      db: this.pool.db,
       table: options.table,
       logger: options.settings.logger,
       ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}),
       publish: async (event) => {
+        await options.alsoPublish?.(event as OutboxEvent<TPayload>);
         // BullMQ's typed `add` narrows job names to the queue's name type; ours are the event types.
         await (this.queue as Queue).add(event.type, event.payload, { jobId: event.eventId });
       },
@@ -189,9 +196,10 @@ export class OutboxQueuePublisher<TPayload> {
     this.relay.nudge();
   }
 
-  /** Stops publishing (a round in progress finishes), then closes the queue. */
+  /** Stops publishing (a round in progress finishes), then closes the queue and the pool. */
   async close(): Promise<void> {
     await this.relay.stop();
     await this.queue.close();
+    await this.pool.close();
   }
 }

@@ -15,7 +15,7 @@ import { createLoaders, type Context } from './context.ts';
 import { schema } from './db/schema.ts';
 import type { OrdersEnv } from './env.ts';
 import { CheckoutQueue, startCheckoutWorker } from './jobs/checkout.worker.ts';
-import { createOrderEventsRelay } from './jobs/order-events.ts';
+import { OrderEventsPublisher } from './jobs/order-events.ts';
 import { startPaymentEventsWorker } from './jobs/payment-events.ts';
 import { startShipmentEventsWorker } from './jobs/shipment-events.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -39,7 +39,7 @@ export interface OrdersSubgraph extends BuiltSubgraph {
   shipmentEvents: ShipmentEventsService;
   paymentEvents: PaymentEventsService;
   checkoutQueue: CheckoutQueue;
-  relay: ReturnType<typeof createOrderEventsRelay>['relay'];
+  relay: OrderEventsPublisher['relay'];
   ports: CheckoutPorts;
   /** The BullMQ workers this process runs (checkout, shipment events, payment events). */
   workers: Worker[];
@@ -59,7 +59,7 @@ export function createOrdersCore(deps: Deps, afterStep?: (step: SagaStep) => voi
     shipping: client(env.SHIPPING_URL),
   });
   const settings: QueueSettings = { redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger };
-  const events = createOrderEventsRelay({ db: db.db as never, redis, settings, logger });
+  const events = new OrderEventsPublisher(env.DATABASE_URL, redis, settings);
   const store = new OrderStore(db.db, () => events.relay.nudge());
   const checkoutQueue = new CheckoutQueue({ ...settings, attempts: env.CHECKOUT_ATTEMPTS, backoffMs: env.CHECKOUT_BACKOFF_MS });
   const saga = new CheckoutSaga(db.db, ports, store, logger, { reservationTtlSeconds: env.RESERVATION_TTL_SECONDS, afterStep });
@@ -96,9 +96,8 @@ export function createOrdersCore(deps: Deps, afterStep?: (step: SagaStep) => voi
     /** Lets running jobs finish, then closes workers, queues and the relay. */
     async close() {
       for (const worker of workers) await worker.close();
-      await events.relay.stop();
+      await events.close();
       await checkoutQueue.close();
-      await events.queue.close();
     },
     workers,
   };

@@ -1,6 +1,6 @@
-import { type BuiltSubgraph, connectDb, createSubgraphServer, type DbHandle, loadTypeDefs, type Logger, type Redis, storageReadiness } from '@shopgraph/kit';
+import { type BuiltSubgraph, createSubgraphServer, type DbHandle, loadTypeDefs, type Logger, type Redis, storageReadiness } from '@shopgraph/kit';
 import { createLoaders, type Context } from './context.ts';
-import { schema } from './db/schema.ts';
+import { type schema } from './db/schema.ts';
 import type { PaymentsEnv } from './env.ts';
 import { PaymentStatusPublisher } from './jobs/payment-status-publisher.ts';
 import { createPaymentProvider, type PaymentProvider } from './providers/index.ts';
@@ -30,14 +30,10 @@ export async function createPaymentsSubgraph(deps: {
   if (env.NODE_ENV === 'production' && provider.name === 'sandbox') {
     logger.warn('PAYMENT_PROVIDER=sandbox: payments are simulated, no card is charged');
   }
-  // The relay polls the outbox in the background: on a pool of its own, so it never waits behind (or
-  // delays) requests, and a request's SQL statements are all its own.
-  const relayDb = connectDb(env.DATABASE_URL, schema, { max: 2 });
-  const publisher = new PaymentStatusPublisher(relayDb.db, { redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger });
+  const publisher = new PaymentStatusPublisher(env.DATABASE_URL, { redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger });
   const payments = new PaymentsService(db.db, provider, logger, () => publisher.nudge());
   const stop = async () => {
     await publisher.close();
-    await relayDb.close();
     await provider.close();
   };
   try {

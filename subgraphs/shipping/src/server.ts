@@ -1,6 +1,6 @@
-import { type BuiltSubgraph, connectDb, createSubgraphServer, loadTypeDefs, storageReadiness, type SubgraphDeps } from '@shopgraph/kit';
+import { type BuiltSubgraph, createSubgraphServer, loadTypeDefs, storageReadiness, type SubgraphDeps } from '@shopgraph/kit';
 import { type Context, createContextRates, createLoaders } from './context.ts';
-import { schema } from './db/schema.ts';
+import type { schema } from './db/schema.ts';
 import type { ShippingEnv } from './env.ts';
 import { DemoCarrier } from './jobs/demo-carrier.ts';
 import { ShipmentStatusPublisher } from './jobs/shipment-status-publisher.ts';
@@ -28,17 +28,13 @@ export async function createShippingSubgraph({ env, db, redis, logger }: Subgrap
   const queueSettings = { redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger };
   const rates = new RatesService(db.db, env.SHIP_FROM_COUNTRY);
   await rates.ensureDefaultRates(env.SHIPPING_CURRENCY);
-  // The relay polls the outbox in the background: on a pool of its own, so it never waits behind (or
-  // delays) requests, and a request's SQL statements are all its own.
-  const relayDb = connectDb(env.DATABASE_URL, schema, { max: 2 });
-  const publisher = new ShipmentStatusPublisher(relayDb.db, queueSettings);
+  const publisher = new ShipmentStatusPublisher(env.DATABASE_URL, queueSettings);
   const shipments = new ShipmentsService(db.db, rates, publisher);
   const carrier = new CarrierUpdatesService(db.db, publisher, logger);
   const demoCarrier = new DemoCarrier({ ...queueSettings, intervalSeconds: env.DEMO_CARRIER_INTERVAL_SECONDS });
   const stop = async () => {
     await demoCarrier.close();
     await publisher.close();
-    await relayDb.close();
   };
   try {
     publisher.start();
