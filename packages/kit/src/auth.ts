@@ -6,8 +6,6 @@ import { forbidden, unauthenticated } from './errors.ts';
 export const ASSERTION_HEADER = 'x-shopgraph-assertion';
 /** Header carrying an internal service credential. */
 export const INTERNAL_HEADER = 'x-shopgraph-internal';
-/** Identity headers a client must never be able to set; the router strips them. */
-export const IDENTITY_HEADERS = [ASSERTION_HEADER, INTERNAL_HEADER, 'x-user-id', 'x-user-role', 'x-forwarded-user'];
 
 export type Role = 'CUSTOMER' | 'ADMIN';
 
