@@ -1,6 +1,14 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // One graphql module for everything, as under Node: Vite would otherwise give our sources graphql's ESM
+    // build while the CommonJS Apollo packages load the CJS one, and schemas would not cross between them.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'router/test/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['packages/kit/src/testing/global-setup.ts'],

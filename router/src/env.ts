@@ -26,6 +26,15 @@ export const routerEnvShape = {
   MAX_ALIASES: z.coerce.number().int().nonnegative().default(30),
   MAX_ROOT_FIELDS: z.coerce.number().int().positive().default(20),
   MAX_TOKENS: z.coerce.number().int().positive().default(5_000),
+  /** Subscriptions (graphql-ws on /graphql): time a client has to send connection_init. */
+  WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  /** Ping interval; a client that does not answer within the same time is dropped. 0 disables. */
+  WS_KEEPALIVE_MS: z.coerce.number().int().nonnegative().default(12_000),
+  /** Largest WebSocket message a client may send. */
+  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().positive().default(65_536),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().positive().default(25),
+  WS_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().positive().default(200),
+  WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().positive().default(20),
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   TRUST_PROXY: flag.default(false),
 };

@@ -1,11 +1,10 @@
 import { readFileSync, watch } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import {
-  ASSERTION_HEADER,
   createAssertionSigner,
   createHttpService,
   graphqlHttpHandler,
@@ -16,10 +15,12 @@ import {
   sendJson,
   type Viewer,
 } from '@shopgraph/kit';
-import { GraphQLError } from 'graphql';
 import { subgraphUrlOverrides, type RouterEnv } from './env.ts';
 import { bearerToken, createAccessTokenVerifier } from './jwt.ts';
+import { subgraphDataSource } from './datasource.ts';
 import { aliasLimit, depthLimit, rootFieldLimit } from './limits.ts';
+import { attachRouterSubscriptions, type RouterSubscriptions } from './subscriptions/server.ts';
+import { trackingRoutes } from './tracking/tracking.ts';
 
 /** What the router knows about one client request. */
 export interface RouterContext {
@@ -29,30 +30,10 @@ export interface RouterContext {
   assertion: string;
 }
 
-/** Sends every subgraph request with the router's signed assertion and a timeout. */
-class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
-    const headers = request.http?.headers;
-    if (!headers || !('assertion' in context)) return;
-    headers.set(ASSERTION_HEADER, context.assertion);
-    headers.set('x-request-id', context.requestId);
-  }
-
-  /**
-   * A non-2xx answer from a subgraph is a fault between router and subgraph, never the client's.
-   * Apollo's default maps 401/403 to the public codes UNAUTHENTICATED/FORBIDDEN and attaches the
-   * subgraph URL and response body in `extensions.response`, which masking would then let through.
-   * Without a code the error is masked as INTERNAL_SERVER_ERROR (the details are logged).
-   */
-  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
-    await response.text().catch(() => undefined);
-    return new GraphQLError(`Subgraph ${this.url} answered HTTP ${response.status} ${response.statusText}`);
-  }
-}
-
 export interface Router {
   http: HttpService;
   gateway: ApolloGateway;
+  subscriptions: RouterSubscriptions;
 }
 
 /**
@@ -64,8 +45,6 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
   const production = env.NODE_ENV === 'production';
   const overrides = subgraphUrlOverrides(env.SUBGRAPH_URLS);
   const watchFile = !deps.supergraphSdl && (env.SUPERGRAPH_WATCH ?? !production);
-
-  const timeoutFetch: typeof fetch = (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(env.SUBGRAPH_TIMEOUT_MS) });
 
   const gateway = new ApolloGateway({
     logger,
@@ -87,13 +66,10 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
         : undefined;
       return { supergraphSdl: last, cleanup: async () => watcher?.close() };
     },
-    buildService: ({ name, url }) =>
-      new SubgraphDataSource({
-        url: overrides.get(name) ?? url,
-        fetcher: timeoutFetch as never,
-      }),
+    buildService: ({ name, url }) => subgraphDataSource(overrides.get(name) ?? url ?? '', env.SUBGRAPH_TIMEOUT_MS),
   });
 
+  const validationRules = [depthLimit(env.MAX_DEPTH), aliasLimit(env.MAX_ALIASES), rootFieldLimit(env.MAX_ROOT_FIELDS)];
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     introspection: !production,
@@ -104,13 +80,21 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
     // Our Lifecycle stops services in order; Apollo must not re-raise the signal itself.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: env.MAX_TOKENS },
-    validationRules: [depthLimit(env.MAX_DEPTH), aliasLimit(env.MAX_ALIASES), rootFieldLimit(env.MAX_ROOT_FIELDS)],
+    validationRules,
     logger,
     plugins: [
       production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false, document: DEFAULT_SANDBOX_DOCUMENT }),
     ],
+  });
+  // Subscriptions are planned from the same supergraph; it must be followed from the first load on.
+  let latestSupergraph: string | null = null;
+  let subscriptions: RouterSubscriptions | null = null;
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    if (!coreSupergraphSdl) return;
+    latestSupergraph = coreSupergraphSdl;
+    subscriptions?.update(coreSupergraphSdl);
   });
   await apollo.start();
 
@@ -156,6 +140,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
     handle: async (req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/graphql') return handler(req, res);
+      if (trackingRoutes(req, res)) return;
       if (path === '/' && req.method === 'GET' && !production) {
         res.writeHead(302, { location: '/graphql' });
         return void res.end();
@@ -164,7 +149,35 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
     },
     onStop: () => apollo.stop(),
   });
-  return { http, gateway };
+
+  subscriptions = attachRouterSubscriptions({
+    server: http.server,
+    env,
+    logger,
+    apiSchema: () => gateway.schema,
+    validationRules,
+    parseOptions: { maxTokens: env.MAX_TOKENS },
+    verifyAccessToken,
+    sign: signAssertion,
+    clientIp,
+    dataSource: (_name, url) => subgraphDataSource(url, env.SUBGRAPH_TIMEOUT_MS),
+    overrides,
+    format: maskErrors(logger),
+  });
+  if (latestSupergraph) subscriptions.update(latestSupergraph);
+  const live = subscriptions;
+  return {
+    gateway,
+    subscriptions: live,
+    http: {
+      ...http,
+      // Open WebSockets would keep the HTTP server from closing: they go first.
+      stop: async () => {
+        await live.close();
+        await http.stop();
+      },
+    },
+  };
 }
 
 const DEFAULT_SANDBOX_DOCUMENT = `# Welcome to shopgraph. Sign in, then put the accessToken in the Headers tab:

@@ -17,3 +17,5 @@ export * from './subgraph-client.ts';
 export * from './outbox.ts';
 export * from './events.ts';
 export * from './validation.ts';
+export * from './streams.ts';
+export * from './subscriptions.ts';

@@ -8,6 +8,7 @@ import { type DocumentNode, parse } from 'graphql';
 import type { Redis } from './redis.ts';
 import { createCallerVerifier, type AuthContext, type Caller } from './auth.ts';
 import { maskErrors } from './errors.ts';
+import { attachSubscriptionServer } from './subscriptions.ts';
 import { HttpError, graphqlHttpHandler, sendJson } from './http.ts';
 import type { Logger } from './logger.ts';
 
@@ -125,9 +126,11 @@ export interface SubgraphServerOptions<TContext extends AuthContext> {
 export async function createSubgraphServer<TContext extends AuthContext>(
   options: SubgraphServerOptions<TContext>,
 ): Promise<HttpService> {
+  const schema = buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as never }]);
+  const formatError = maskErrors(options.logger);
   const apollo = new ApolloServer<TContext>({
-    schema: buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers as never }]),
-    formatError: maskErrors(options.logger),
+    schema,
+    formatError,
     includeStacktraceInErrorResponses: false,
     // No Apollo usage reporting here, so federated traces would only cost time.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
@@ -148,7 +151,7 @@ export async function createSubgraphServer<TContext extends AuthContext>(
       return options.context(caller, req);
     },
   });
-  return createHttpService({
+  const http = createHttpService({
     logger: options.logger,
     readiness: options.readiness,
     routes: options.routes,
@@ -159,4 +162,23 @@ export async function createSubgraphServer<TContext extends AuthContext>(
     },
     onStop: () => apollo.stop(),
   });
+  if (!schema.getSubscriptionType()) return http;
+  // A schema with a Subscription root also serves graphql-ws on /graphql, for the router.
+  const stopSubscriptions = attachSubscriptionServer({
+    server: http.server,
+    schema,
+    logger: options.logger,
+    verifyCaller,
+    context: options.context,
+    format: formatError,
+    maxPayloadBytes: options.env.BODY_LIMIT_BYTES,
+  });
+  return {
+    ...http,
+    // Open WebSockets would keep the HTTP server from closing: they go first.
+    stop: async () => {
+      await stopSubscriptions();
+      await http.stop();
+    },
+  };
 }

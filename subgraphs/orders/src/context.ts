@@ -4,12 +4,14 @@ import type { OrderItemRow, OrderRow, StatusHistoryRow } from './db/schema.ts';
 import type { CartService, CartView } from './services/cart.service.ts';
 import type { CheckoutService } from './services/checkout.service.ts';
 import type { OrdersService } from './services/orders.service.ts';
+import type { OrderStatusStreams } from './services/status-streams.ts';
 
 /** What every orders resolver receives; loaders live for one request. */
 export interface Context extends AuthContext {
   orders: OrdersService;
   checkout: CheckoutService;
   carts: CartService;
+  statusStreams: OrderStatusStreams;
   loaders: {
     /** Orders by id: every Order of one `_entities` batch in one query. */
     order: DataLoader<string, OrderRow | null>;

@@ -8,6 +8,7 @@ import {
   type Logger,
   type QueueSettings,
   type Redis,
+  RedisPubSub,
   storageReadiness,
 } from '@shopgraph/kit';
 import type { Worker } from 'bullmq';
@@ -27,6 +28,7 @@ import { OrderStore } from './services/order-store.ts';
 import { OrdersService } from './services/orders.service.ts';
 import { PaymentEventsService } from './services/payment-events.service.ts';
 import { ShipmentEventsService } from './services/shipment-events.service.ts';
+import { OrderStatusStreams } from './services/status-streams.ts';
 
 export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
 
@@ -38,6 +40,8 @@ export interface OrdersSubgraph extends BuiltSubgraph {
   store: OrderStore;
   shipmentEvents: ShipmentEventsService;
   paymentEvents: PaymentEventsService;
+  /** Live status streams behind the Subscription fields. */
+  statusStreams: OrderStatusStreams;
   checkoutQueue: CheckoutQueue;
   relay: OrderEventsPublisher['relay'];
   ports: CheckoutPorts;
@@ -112,8 +116,11 @@ export async function createOrdersSubgraph(deps: Deps): Promise<OrdersSubgraph> 
   // statements are all its own.
   const eventsDb = connectDb(env.DATABASE_URL, schema, { max: 2 });
   const paymentEvents = new PaymentEventsService(eventsDb.db, core.store);
+  const pubsub = new RedisPubSub(redis, logger);
+  const statusStreams = new OrderStatusStreams(db.db, pubsub, logger);
   const close = async () => {
     await core.close();
+    await pubsub.close();
     await eventsDb.close();
   };
   try {
@@ -127,10 +134,17 @@ export async function createOrdersSubgraph(deps: Deps): Promise<OrdersSubgraph> 
       resolvers,
       logger,
       env,
-      context: (caller) => ({ caller, orders: core.orders, checkout: core.checkout, carts: core.carts, loaders: createLoaders(core.orders, core.carts) }),
+      context: (caller) => ({
+        caller,
+        orders: core.orders,
+        checkout: core.checkout,
+        carts: core.carts,
+        statusStreams,
+        loaders: createLoaders(core.orders, core.carts),
+      }),
       readiness: storageReadiness(db, redis),
     });
-    return { ...core, paymentEvents, http, stop: close };
+    return { ...core, paymentEvents, statusStreams, http, stop: close };
   } catch (error) {
     await close();
     throw error;

@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { OrderRow, OrderItemRow, StatusHistoryRow } from '../db/schema.ts';
 import type { CartView, CartLineView } from '../services/cart.service.ts';
 import type { EntityRef } from '../resolvers/refs.ts';
+import type { StatusEventView } from '../services/status-streams.ts';
 import type { Context } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -217,6 +218,23 @@ export type OrderStatusChange = {
   status: OrderStatus;
 };
 
+/**
+ * One change of an order's status, as a subscription delivers it. `order` is the order as of that change: a
+ * subscriber may select any of its fields, including those other subgraphs add (payment, shipment, products).
+ */
+export type OrderStatusEvent = {
+  __typename?: 'OrderStatusEvent';
+  at: Scalars['DateTime']['output'];
+  order: Order;
+  /** The status before the change; null for the first entry (PENDING). */
+  previousStatus: Maybe<OrderStatus>;
+  /** Why it changed, when there is more to say (e.g. the declined payment's reason). */
+  reason: Maybe<Scalars['String']['output']>;
+  /** Position of this change in the order's status history (1, 2, ...): events of one order arrive in this order. */
+  sequence: Scalars['Int']['output'];
+  status: OrderStatus;
+};
+
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -301,6 +319,27 @@ export type ShippingAddressInput = {
   recipientName?: InputMaybe<Scalars['String']['input']>;
   /** Up to 100 characters (optional). */
   region?: InputMaybe<Scalars['String']['input']>;
+};
+
+/**
+ * Live order tracking over graphql-ws (ws://<router>/graphql, access token in connectionParams). Each event
+ * arrives once, in order; if the connection to orders is lost, the changes made meanwhile are replayed.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Every status change of every order of the signed-in customer, from now on. */
+  myOrderUpdates: OrderStatusEvent;
+  /** Every status change of one order from now on: its customer's or, for admins, anyone's. */
+  orderStatusChanged: OrderStatusEvent;
+};
+
+
+/**
+ * Live order tracking over graphql-ws (ws://<router>/graphql, access token in connectionParams). Each event
+ * arrives once, in order; if the connection to orders is lost, the changes made meanwhile are replayed.
+ */
+export type SubscriptionOrderStatusChangedArgs = {
+  orderId: Scalars['ID']['input'];
 };
 
 export type User = {
@@ -436,6 +475,7 @@ export type ResolversTypes = {
   OrderItemInput: OrderItemInput;
   OrderStatus: OrderStatus;
   OrderStatusChange: ResolverTypeWrapper<StatusHistoryRow>;
+  OrderStatusEvent: ResolverTypeWrapper<StatusEventView>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   PlaceOrderInput: PlaceOrderInput;
@@ -443,6 +483,7 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ShippingAddress: ResolverTypeWrapper<ShippingAddress>;
   ShippingAddressInput: ShippingAddressInput;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<EntityRef>;
 };
 
@@ -463,6 +504,7 @@ export type ResolversParentTypes = {
   OrderItem: OrderItemRow;
   OrderItemInput: OrderItemInput;
   OrderStatusChange: StatusHistoryRow;
+  OrderStatusEvent: StatusEventView;
   PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
   PlaceOrderInput: PlaceOrderInput;
@@ -470,6 +512,7 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   ShippingAddress: ShippingAddress;
   ShippingAddressInput: ShippingAddressInput;
+  Subscription: Record<PropertyKey, never>;
   User: EntityRef;
 };
 
@@ -555,6 +598,15 @@ export type OrderStatusChangeResolvers<ContextType = Context, ParentType extends
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
 };
 
+export type OrderStatusEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderStatusEvent'] = ResolversParentTypes['OrderStatusEvent']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  order?: Resolver<ResolversTypes['Order'], ParentType, ContextType>;
+  previousStatus?: Resolver<Maybe<ResolversTypes['OrderStatus']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  sequence?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
+};
+
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -580,6 +632,11 @@ export type ShippingAddressResolvers<ContextType = Context, ParentType extends R
   region?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  myOrderUpdates?: SubscriptionResolver<ResolversTypes['OrderStatusEvent'], "myOrderUpdates", ParentType, ContextType>;
+  orderStatusChanged?: SubscriptionResolver<ResolversTypes['OrderStatusEvent'], "orderStatusChanged", ParentType, ContextType, RequireFields<SubscriptionOrderStatusChangedArgs, 'orderId'>>;
+};
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType>;
@@ -599,10 +656,12 @@ export type Resolvers<ContextType = Context> = {
   OrderEdge?: OrderEdgeResolvers<ContextType>;
   OrderItem?: OrderItemResolvers<ContextType>;
   OrderStatusChange?: OrderStatusChangeResolvers<ContextType>;
+  OrderStatusEvent?: OrderStatusEventResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ShippingAddress?: ShippingAddressResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 };
 

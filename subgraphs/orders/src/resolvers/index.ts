@@ -5,7 +5,9 @@ import { CartItem } from './CartItem.ts';
 import { Mutation } from './Mutation.ts';
 import { Order } from './Order.ts';
 import { OrderItem } from './OrderItem.ts';
+import { OrderStatusEvent } from './OrderStatusEvent.ts';
 import { Query } from './Query.ts';
+import { Subscription } from './Subscription.ts';
 import { User } from './User.ts';
 
-export const resolvers: Resolvers = { DateTime: DateTimeScalar, Query, Mutation, Order, OrderItem, User, Cart, CartItem };
+export const resolvers: Resolvers = { DateTime: DateTimeScalar, Query, Mutation, Subscription, Order, OrderStatusEvent, OrderItem, User, Cart, CartItem };

@@ -1,0 +1,52 @@
+import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+import type { QueryPlan } from '@apollo/query-planner';
+import type { Logger } from '@shopgraph/kit';
+import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
+import type { SubscriptionPlan, SubscriptionPlanner } from './planner.ts';
+
+/** The name the primary fetch runs under while an event is resolved: its data is the event itself. */
+const EVENT_SOURCE = '__subscription_event__';
+
+/** What resolving one event needs besides the event. */
+export interface EventRequest {
+  planner: SubscriptionPlanner;
+  plan: SubscriptionPlan;
+  document: DocumentNode;
+  operationName: string | undefined;
+  variables: Record<string, unknown>;
+  apiSchema: GraphQLSchema;
+  /** The router context the other subgraphs' fetches are sent with (identity assertion, request id). */
+  context: unknown;
+}
+
+/**
+ * Resolves one subscription event: the event (what the owning subgraph sent for the primary fetch) is
+ * served as that fetch's answer, and the rest of the plan runs as it would for a query — other subgraphs'
+ * fields are fetched, and a failing subgraph leaves partial data and errors rather than ending anything.
+ */
+export async function resolveEvent(request: EventRequest, event: ExecutionResult, services: ServiceMap, logger: Logger): Promise<ExecutionResult> {
+  const primary = { ...request.plan.primary, serviceName: EVENT_SOURCE };
+  const queryPlan: QueryPlan = {
+    kind: 'QueryPlan',
+    node: request.plan.rest ? { kind: 'Sequence', nodes: [primary, request.plan.rest] } : primary,
+  };
+  const eventSource: GraphQLDataSource = { process: async () => ({ data: event.data as Record<string, unknown> | null, errors: event.errors as never }) };
+  const operationContext = buildOperationContext({ schema: request.apiSchema, operationDocument: request.document, operationName: request.operationName });
+  const requestContext = {
+    logger,
+    request: { variables: request.variables, operationName: request.operationName },
+    context: request.context,
+    metrics: {},
+    cache: undefined,
+    overallCachePolicy: undefined,
+  };
+  const result = await executeQueryPlan(
+    queryPlan,
+    { ...services, [EVENT_SOURCE]: eventSource },
+    requestContext as never,
+    operationContext,
+    request.planner.supergraphSchema,
+    request.planner.apiSchema,
+  );
+  return { data: result.data ?? null, ...(result.errors?.length ? { errors: result.errors } : {}) };
+}

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql } from '@shopgraph/kit/testing';
+import type { Client } from 'graphql-ws';
+import { eventually } from '../../test/support/stack.ts';
+import { subscribe, wsClient } from '../../test/support/ws.ts';
+import { newCustomer, newProduct, orderInput, placeOrder, startOrders, waitForStatus, type OrdersFixture } from '../../subgraphs/orders/test/helpers.ts';
+
+const TRACK = `subscription($id: ID!) {
+  orderStatusChanged(orderId: $id) {
+    status previousStatus at sequence
+    order { number total { formatted } items { product { name } } payment { status } shipment { trackingNumber status } }
+  }
+}`;
+const MINE = `subscription { myOrderUpdates { status previousStatus sequence order { id number payment { status } } } }`;
+
+let f: OrdersFixture;
+const clients: Client[] = [];
+const client = (token: string | null) => {
+  const c = wsClient(f.stack.url, token);
+  clients.push(c);
+  return c;
+};
+
+beforeAll(async () => {
+  f = await startOrders();
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of clients) await c.dispose();
+  await f?.stop();
+});
+
+describe('federated subscriptions', () => {
+  it('streams every status change of the customer’s orders, in order, with fields from four subgraphs', async () => {
+    const product = await newProduct(f, { name: 'Lamp <b>', price: 2_500 });
+    const customer = await newCustomer(f);
+    const mine = subscribe(client(customer.token), MINE);
+    await eventually(async () => f.orders.statusStreams.listenerCount(), (n) => n > 0);
+    const order = await placeOrder(f, customer, orderInput([{ productId: product, quantity: 2 }]));
+    const results = await mine.until(4);
+    expect(mine.error).toBeUndefined();
+    const events = results.map((r) => r.data!.myOrderUpdates);
+    expect(events.map((e) => e.status)).toEqual(['PENDING', 'RESERVED', 'PAID', 'FULFILLING']);
+    expect(events.map((e) => e.previousStatus)).toEqual([null, 'PENDING', 'RESERVED', 'PAID']);
+    expect(events.map((e) => e.sequence)).toEqual([1, 2, 3, 4]);
+    expect(events.every((e) => e.order.id === order.id && e.order.number === order.number)).toBe(true);
+    // Payment as of each change: captured once the order is PAID.
+    expect(events[3]!.order.payment.status).toBe('CAPTURED');
+    mine.unsubscribe();
+  });
+
+  it('resolves products, payments and shipping fields per event of orderStatusChanged', async () => {
+    const product = await newProduct(f, { name: 'Desk <script>', price: 12_000 });
+    const customer = await newCustomer(f);
+    const order = await placeOrder(f, customer, orderInput([{ productId: product, quantity: 1 }]));
+    await waitForStatus(f, order.id, ['FULFILLING']);
+    const track = subscribe(client(customer.token), TRACK, { id: order.id });
+    await eventually(async () => f.orders.statusStreams.listenerCount(), (n) => n > 0);
+    const shipment = await gql(f.stack.url, 'query($id: ID!) { order(id: $id) { shipment { id } } }', { id: order.id }, { token: f.admin });
+    const shipmentId = shipment.data!.order.shipment.id;
+    const update = 'mutation($id: ID!, $status: ShipmentStatus!) { updateShipmentStatus(shipmentId: $id, status: $status) { status } }';
+    expect((await gql(f.stack.url, update, { id: shipmentId, status: 'IN_TRANSIT' }, { token: f.admin })).errors).toBeUndefined();
+    const [shipped] = await track.until(1);
+    expect(track.error).toBeUndefined();
+    const event = shipped!.data!.orderStatusChanged;
+    expect(event).toMatchObject({ status: 'SHIPPED', previousStatus: 'FULFILLING', sequence: 5 });
+    expect(event.order).toMatchObject({
+      number: order.number,
+      total: { formatted: order.total.formatted },
+      items: [{ product: { name: 'Desk <script>' } }],
+      payment: { status: 'CAPTURED' },
+      shipment: { status: 'IN_TRANSIT' },
+    });
+    expect(event.order.shipment.trackingNumber).toMatch(/\S/);
+    track.unsubscribe();
+  });
+});
