@@ -39,7 +39,7 @@ export function createQueue<TData>(name: string, settings: QueueSettings, defaul
 /** A worker for queue `name` that logs failures; close it on shutdown (lets active jobs finish). */
 export function createWorker<TData>(
   name: string,
-  processor: (job: Job<TData>) => Promise<unknown>,
+  processor: (job: Job<TData>, token?: string) => Promise<unknown>,
   settings: QueueSettings,
   options: Omit<WorkerOptions, 'connection' | 'prefix'> = {},
 ): Worker<TData> {

@@ -173,12 +173,14 @@ export async function createSubgraphServer<TContext extends AuthContext>(
     format: formatError,
     maxPayloadBytes: options.env.BODY_LIMIT_BYTES,
   });
+  let stopping: Promise<void> | null = null;
   return {
     ...http,
-    // Open WebSockets would keep the HTTP server from closing: they go first.
-    stop: async () => {
-      await stopSubscriptions();
-      await http.stop();
-    },
+    // Open WebSockets would keep the HTTP server from closing: they go first. Stopping twice is stopping once.
+    stop: () =>
+      (stopping ??= (async () => {
+        await stopSubscriptions();
+        await http.stop();
+      })()),
   };
 }

@@ -49,6 +49,18 @@ export function subscriptionEvent<K extends string, T>(field: K, value: T, curso
 /** The `root` a subscribe resolver receives (typed as empty by codegen). */
 export const subscriptionRoot = (root: unknown): SubscriptionRoot => root as SubscriptionRoot;
 
+const CURSOR_ONLY = Symbol('cursorOnly');
+
+/**
+ * A cursor without an event: sent once a subscription is live, so that a subscriber whose connection drops
+ * before the first change still resumes from where it started rather than from whenever it reconnects.
+ * It reaches the router as a result with `extensions.resumeCursor` only; the router keeps it to itself.
+ */
+export function subscriptionCursor<E>(cursor: string): E {
+  // Typed as the stream's events so it can go into the same stream; the mapping below tells them apart.
+  return { [RESUME_CURSOR]: cursor, [CURSOR_ONLY]: true } as E;
+}
+
 function cursorOf(event: unknown): string | undefined {
   return typeof event === 'object' && event !== null ? (event as { [RESUME_CURSOR]?: string })[RESUME_CURSOR] : undefined;
 }
@@ -86,6 +98,7 @@ async function subscribeWithCursors(
   const stream = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
   return mapAsyncIterator(stream as AsyncIterableIterator<unknown>, async (event) => {
+    if ((event as { [CURSOR_ONLY]?: boolean })[CURSOR_ONLY]) return { extensions: { resumeCursor: cursorOf(event) } } as ExecutionResult;
     const result = await execute({ ...args, rootValue: event, contextValue: await eventContext() });
     const cursor = cursorOf(event);
     return cursor === undefined ? result : { ...result, extensions: { ...result.extensions, resumeCursor: cursor } };

@@ -8,6 +8,7 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
   getOperationAST,
+  getVariableValues,
   GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
@@ -140,15 +141,17 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
         try {
           document = parse(payload.query, deps.parseOptions);
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('Could not parse the operation')];
+          return [withCode(error instanceof GraphQLError ? error : new GraphQLError('Could not parse the operation'), 'GRAPHQL_PARSE_FAILED')];
         }
         const errors = validate(schema, document, [...specifiedRules, ...deps.validationRules]);
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return fail('Could not identify the operation to run (name it in operationName)', 'BAD_USER_INPUT');
         if (operation.operation !== 'subscription') {
           return fail('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', 'BAD_USER_INPUT');
         }
+        const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {}, { maxErrors: 10 });
+        if (coerced.errors) return coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT'));
         let plan;
         try {
           plan = planner.plan(document, payload.operationName ?? undefined, payload.query);
@@ -251,6 +254,12 @@ function freshAssertion(sign: AssertionSigner, viewer: Viewer, clientIp: string 
     if (!current || Date.now() - current.at > 30_000) current = { token: sign({ viewer, requestId, ...(clientIp ? { clientIp } : {}) }), at: Date.now() };
     return current.token;
   };
+}
+
+/** The error with `code` in its extensions unless it has one (as Apollo Server does for HTTP requests). */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  if (error.extensions.code) return error;
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
 }
 
 function pick(variables: Record<string, unknown>, names: readonly string[] | undefined): Record<string, unknown> {

@@ -101,6 +101,14 @@ export class UpstreamSubscriptions {
             retries = 0;
             const { extensions, ...rest } = result;
             if (typeof extensions?.resumeCursor === 'string') cursor = extensions.resumeCursor;
+            // A result with nothing but a cursor marks where the subscription starts: nothing for the client.
+            if (!('data' in rest) && !('errors' in rest)) return;
+            // Errors without data: the subscription was refused when it started (graphql-js reports those
+            // as one result, then completes), e.g. FORBIDDEN. Events always carry `data`, if only null.
+            if (!('data' in rest) && rest.errors?.length) {
+              close();
+              return handlers.error(new UpstreamRefusal(rest.errors));
+            }
             if (!closed) handlers.next(rest as ExecutionResult);
           },
           error: (error) => {

@@ -5,6 +5,7 @@ import {
   ORDER_STATUS_CHANNEL_PREFIX,
   PushStream,
   type RedisPubSub,
+  subscriptionCursor,
   subscriptionEvent,
 } from '@shopgraph/kit';
 import { and, asc, eq, gte, inArray, or, type SQL } from 'drizzle-orm';
@@ -51,6 +52,7 @@ export class OrderStatusStreams {
       initial: async () => new Map([[order.id, start ?? (await this.currentSequence(order.id))]]),
       replay: async (seen) => this.historyAfter(eq(orderStatusHistory.orderId, order.id), seen),
       toEvent: (event) => subscriptionEvent(field, event, String(event.sequence)),
+      cursor: (seen) => String(seen.get(order.id) ?? 0),
       resuming: start !== null,
     });
   }
@@ -61,6 +63,7 @@ export class OrderStatusStreams {
     const since = cursor?.since ?? new Date();
     const field = 'myOrderUpdates';
     const touched = new Map(Object.entries(cursor?.seen ?? {}));
+    const customerCursor = () => encodeCustomerCursor({ since: since.toISOString(), seen: Object.fromEntries(touched) });
     return this.stream({
       channel: customerChannel(customerId),
       initial: async () => {
@@ -84,8 +87,9 @@ export class OrderStatusStreams {
       },
       toEvent: (event) => {
         touched.set(event.orderId, event.sequence);
-        return subscriptionEvent(field, event, encodeCustomerCursor({ since: since.toISOString(), seen: Object.fromEntries(touched) }));
+        return subscriptionEvent(field, event, customerCursor());
       },
+      cursor: () => customerCursor(),
       resuming: cursor !== null,
     });
   }
@@ -117,6 +121,8 @@ export class OrderStatusStreams {
     initial: () => Promise<Map<string, number>>;
     replay: (seen: Map<string, number>) => Promise<StatusEventView[]>;
     toEvent: (event: StatusEventView) => E;
+    /** The cursor to resume from, given the last sequence delivered per order. */
+    cursor: (seen: Map<string, number>) => string;
     /** Whether to replay what was committed after the cursor before going live. */
     resuming: boolean;
   }) {
@@ -160,6 +166,7 @@ export class OrderStatusStreams {
       throw error;
     }
     ready = true;
+    out.push(subscriptionCursor<E>(spec.cursor(seen)));
     for (const event of early.splice(0)) enqueue(event);
     return out;
   }

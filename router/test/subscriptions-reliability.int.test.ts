@@ -1,0 +1,291 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connectRedis, ORDER_STATUS_CHANNEL_PREFIX, type Redis } from '@shopgraph/kit';
+import { gql, testRedisUrl } from '@shopgraph/kit/testing';
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { newCustomer, newProduct, orderInput, placeOrder, startOrders, waitForStatus, type Customer, type OrdersFixture } from '../../subgraphs/orders/test/helpers.ts';
+import { eventually, startReplica, startRouter } from '../../test/support/stack.ts';
+import { subscribe, wsClient } from '../../test/support/ws.ts';
+
+const TRACK = `subscription($id: ID!) { orderStatusChanged(orderId: $id) { status previousStatus sequence order { number status } } }`;
+const TRACK_PAYMENT = `subscription($id: ID!) { orderStatusChanged(orderId: $id) { status sequence order { number payment { status } } } }`;
+const UPDATE_SHIPMENT = 'mutation($id: ID!, $status: ShipmentStatus!) { updateShipmentStatus(shipmentId: $id, status: $status) { status } }';
+
+let f: OrdersFixture;
+let redis: Redis;
+let product: string;
+const clients: Client[] = [];
+const stops: Array<() => Promise<unknown>> = [];
+
+const client = (url: string, token: string | null) => {
+  const c = wsClient(url, token);
+  clients.push(c);
+  return c;
+};
+
+/** A customer's order that has reached FULFILLING (so carrier updates can move it on), and its shipment. */
+async function fulfilledOrder(customer?: Customer) {
+  const owner = customer ?? (await newCustomer(f));
+  const order = await placeOrder(f, owner, orderInput([{ productId: product, quantity: 1 }]));
+  await waitForStatus(f, order.id, ['FULFILLING']);
+  const res = await gql(f.stack.url, 'query($id: ID!) { order(id: $id) { shipment { id } } }', { id: order.id }, { token: f.admin });
+  return { owner, order, shipmentId: res.data!.order.shipment.id as string };
+}
+
+async function moveShipment(routerUrl: string, shipmentId: string, status: string) {
+  const res = await gql(routerUrl, UPDATE_SHIPMENT, { id: shipmentId, status }, { token: f.admin });
+  expect(res.errors).toBeUndefined();
+}
+
+/** Redis subscribers of an order's status channel, across every orders process. */
+async function channelSubscribers(orderId: string): Promise<number> {
+  const [, count] = (await redis.pubsub('NUMSUB', `${ORDER_STATUS_CHANNEL_PREFIX}${orderId}`)) as [string, number];
+  return Number(count);
+}
+
+beforeAll(async () => {
+  f = await startOrders();
+  redis = connectRedis(testRedisUrl());
+  product = await newProduct(f, { stock: 1_000 });
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of clients) await c.dispose();
+  for (const stop of stops.reverse()) await stop();
+  await redis?.quit();
+  await f?.stop();
+});
+
+describe('subscription auth', () => {
+  it('refuses a connection without a token or with a bad one (4403)', async () => {
+    const { order } = await fulfilledOrder();
+    for (const token of [null, 'not-a-jwt', `${(await newCustomer(f)).token}x`]) {
+      const sub = subscribe(client(f.stack.url, token), TRACK, { id: order.id });
+      await sub.ended();
+      expect((sub.error as { code?: number }).code).toBe(4403);
+      expect(sub.results).toEqual([]);
+    }
+  });
+
+  it("refuses another customer's order with FORBIDDEN when subscribing, and holds nothing open", async () => {
+    const { order } = await fulfilledOrder();
+    const stranger = await newCustomer(f);
+    const sub = subscribe(client(f.stack.url, stranger.token), TRACK, { id: order.id });
+    await sub.ended();
+    expect((sub.error as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code).toBe('FORBIDDEN');
+    const missing = subscribe(client(f.stack.url, stranger.token), TRACK, { id: '00000000-0000-4000-8000-000000000000' });
+    await missing.ended();
+    expect((missing.error as Array<{ extensions?: { code?: string } }>)[0]?.extensions?.code).toBe('NOT_FOUND');
+    const metrics = await eventually(async () => f.stack.router.subscriptions.metrics(), (m) => m.subscriptions === 0 && m.upstreamSubscriptions === 0);
+    expect(metrics).toMatchObject({ subscriptions: 0, upstreamSubscriptions: 0 });
+    expect(await channelSubscribers(order.id)).toBe(0);
+  });
+});
+
+describe('subscription cleanup', () => {
+  it('releases the upstream subscription and the Redis listener after 100 subscribe/unsubscribe cycles', async () => {
+    const { owner, order } = await fulfilledOrder();
+    const c = client(f.stack.url, owner.token);
+    for (let i = 0; i < 100; i += 1) {
+      const sub = subscribe(c, TRACK, { id: order.id });
+      // Half leave at once (before the upstream subscription exists), half once everything is live.
+      if (i % 2 === 1) await eventually(async () => f.orders.statusStreams.listenerCount(), (n) => n > 0);
+      sub.unsubscribe();
+    }
+    const settled = await eventually(
+      async () => ({ ...f.stack.router.subscriptions.metrics(), listeners: f.orders.statusStreams.listenerCount(), redis: await channelSubscribers(order.id) }),
+      (m) => m.subscriptions === 0 && m.upstreamSubscriptions === 0 && m.listeners === 0 && m.redis === 0,
+    );
+    expect(settled).toMatchObject({ subscriptions: 0, upstreamSubscriptions: 0, listeners: 0, redis: 0 });
+  });
+
+  it('releases everything when the client disconnects without unsubscribing', async () => {
+    const { owner, order } = await fulfilledOrder();
+    const c = wsClient(f.stack.url, owner.token);
+    for (let i = 0; i < 5; i += 1) subscribe(c, TRACK, { id: order.id });
+    await eventually(async () => f.stack.router.subscriptions.metrics().upstreamSubscriptions, (n) => n === 5);
+    expect(await eventually(() => channelSubscribers(order.id), (n) => n === 1)).toBe(1);
+    await c.dispose();
+    const settled = await eventually(
+      async () => ({ ...f.stack.router.subscriptions.metrics(), listeners: f.orders.statusStreams.listenerCount(), redis: await channelSubscribers(order.id) }),
+      (m) => m.connections === 0 && m.subscriptions === 0 && m.upstreamSubscriptions === 0 && m.listeners === 0 && m.redis === 0,
+    );
+    expect(settled).toMatchObject({ connections: 0, subscriptions: 0, upstreamSubscriptions: 0, listeners: 0, redis: 0 });
+  });
+});
+
+describe('subscription limits', () => {
+  let limited: { url: string };
+  beforeAll(async () => {
+    const router = await startRouter(f.stack, {
+      env: {
+        WS_CONNECTION_INIT_TIMEOUT_MS: '300',
+        WS_KEEPALIVE_MS: '200',
+        WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2',
+        WS_MAX_CONNECTIONS_PER_USER: '2',
+        WS_MAX_CONNECTIONS_PER_IP: '4',
+        WS_MAX_PAYLOAD_BYTES: '2048',
+        MAX_DEPTH: '4',
+      },
+    });
+    stops.push(router.stop);
+    limited = router;
+  });
+
+  const raw = (url: string) => new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+  const closed = (socket: WebSocket) => new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  const opened = (socket: WebSocket) => new Promise<void>((resolve, reject) => (socket.once('open', resolve), socket.once('error', reject)));
+
+  it('closes a connection that never sends connection_init (4408) and pings live ones', async () => {
+    const silent = raw(limited.url);
+    expect(await closed(silent)).toBe(4408);
+
+    const customer = await newCustomer(f);
+    const live = raw(limited.url);
+    await opened(live);
+    const acked = new Promise((resolve) => live.on('message', (data) => String(data).includes('connection_ack') && resolve(true)));
+    live.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${customer.token}` } }));
+    await acked;
+    await new Promise<void>((resolve) => live.once('ping', () => resolve()));
+    live.close();
+  });
+
+  it('refuses messages over the payload limit (1009)', async () => {
+    const customer = await newCustomer(f);
+    const socket = raw(limited.url);
+    await opened(socket);
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${customer.token}`, padding: 'x'.repeat(4096) } }));
+    expect(await closed(socket)).toBe(1009);
+  });
+
+  it('caps subscriptions per connection and connections per user and per IP', async () => {
+    const { owner, order } = await fulfilledOrder();
+    const c = client(limited.url, owner.token);
+    const first = subscribe(c, TRACK, { id: order.id });
+    const second = subscribe(c, TRACK, { id: order.id });
+    const third = subscribe(c, TRACK, { id: order.id });
+    await third.ended();
+    expect((third.error as Array<{ message: string }>)[0]!.message).toMatch(/At most 2 subscriptions per connection/);
+    expect(first.error).toBeUndefined();
+    expect(second.error).toBeUndefined();
+
+    // The user's second connection is fine, the third is closed with 4429.
+    const again = subscribe(client(limited.url, owner.token), TRACK, { id: order.id });
+    const tooMany = subscribe(client(limited.url, owner.token), TRACK, { id: order.id });
+    await tooMany.ended();
+    expect((tooMany.error as { code?: number }).code).toBe(4429);
+    expect(again.error).toBeUndefined();
+
+    // Two open connections from this IP so far; two more fit, the fifth is refused before the handshake.
+    const sockets = [raw(limited.url), raw(limited.url)];
+    await Promise.all(sockets.map(opened));
+    const refused = raw(limited.url);
+    const status = await new Promise<number>((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    expect(status).toBe(429);
+    for (const socket of sockets) socket.close();
+    first.unsubscribe();
+    second.unsubscribe();
+    again.unsubscribe();
+  });
+
+  it('answers invalid operations with graphql-ws errors and keeps the connection', async () => {
+    const { owner, order } = await fulfilledOrder();
+    const c = client(limited.url, owner.token);
+    const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+      ['subscription { orderStatusChanged(orderId: ', {}, /Syntax Error/],
+      ['subscription { nope }', {}, /Cannot query field "nope"/],
+      ['subscription($id: ID!) { orderStatusChanged(orderId: $id) { status } }', {}, /Variable "\$id" of required type "ID!" was not provided/],
+      ['query { me { id } }', {}, /Only subscriptions are served over WebSocket/],
+      ['subscription($id: ID!) { orderStatusChanged(orderId: $id) { order { items { product { category { parent { name } } } } } } }', { id: order.id }, /levels deep/],
+    ];
+    for (const [query, variables, message] of cases) {
+      const sub = subscribe(c, query, variables);
+      await sub.ended();
+      expect(Array.isArray(sub.error), query).toBe(true);
+      expect((sub.error as Array<{ message: string }>)[0]!.message).toMatch(message);
+    }
+    // The same connection still serves a valid subscription.
+    const valid = subscribe(c, TRACK, { id: order.id });
+    await eventually(async () => f.stack.router.subscriptions.metrics().upstreamSubscriptions, (n) => n > 0);
+    expect(valid.error).toBeUndefined();
+    valid.unsubscribe();
+  });
+});
+
+describe('subscription resilience', () => {
+  it('keeps delivering with partial data and errors when a subgraph fails while resolving an event', async () => {
+    const broken: Server = createServer((_req, res) => res.writeHead(500).end('boom'));
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    stops.push(() => new Promise((resolve) => broken.close(resolve)));
+    const router = await startRouter(f.stack, { urlOverrides: { payments: `http://127.0.0.1:${(broken.address() as AddressInfo).port}/graphql` } });
+    stops.push(router.stop);
+
+    const { owner, order, shipmentId } = await fulfilledOrder();
+    const sub = subscribe(client(router.url, owner.token), TRACK_PAYMENT, { id: order.id });
+    await eventually(() => channelSubscribers(order.id), (n) => n > 0);
+    await moveShipment(f.stack.url, shipmentId, 'IN_TRANSIT');
+    await moveShipment(f.stack.url, shipmentId, 'OUT_FOR_DELIVERY');
+    await moveShipment(f.stack.url, shipmentId, 'DELIVERED');
+    const results = await sub.until(2);
+    expect(sub.error).toBeUndefined();
+    expect(results.map((r) => r.data?.orderStatusChanged.status)).toEqual(['SHIPPED', 'DELIVERED']);
+    for (const result of results) {
+      expect(result.data!.orderStatusChanged.order).toEqual({ number: order.number, payment: null });
+      expect(result.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(JSON.stringify(result.errors)).not.toContain('127.0.0.1');
+    }
+    sub.unsubscribe();
+  });
+
+  it('resumes after the orders subgraph restarts, replaying what was committed meanwhile, without the client reconnecting', async () => {
+    const { owner, order, shipmentId } = await fulfilledOrder();
+    const sub = subscribe(client(f.stack.url, owner.token), TRACK, { id: order.id });
+    await eventually(() => channelSubscribers(order.id), (n) => n > 0);
+    await moveShipment(f.stack.url, shipmentId, 'IN_TRANSIT');
+    await sub.until(1);
+
+    // orders' HTTP/WebSocket side goes away (its workers keep running, as another replica's would).
+    const port = Number(new URL(f.stack.subgraphs.orders!.url).port);
+    await f.orders.http.stop();
+    await moveShipment(f.stack.url, shipmentId, 'OUT_FOR_DELIVERY');
+    await moveShipment(f.stack.url, shipmentId, 'DELIVERED');
+    await waitForStatus(f, order.id, ['DELIVERED']);
+    expect(sub.results).toHaveLength(1);
+
+    const restarted = await startReplica(f.stack, 'orders', { port });
+    stops.push(restarted.stop);
+    const results = await sub.until(2);
+    expect(sub.error).toBeUndefined();
+    expect(results.map((r) => [r.data!.orderStatusChanged.status, r.data!.orderStatusChanged.sequence])).toEqual([
+      ['SHIPPED', 5],
+      ['DELIVERED', 6],
+    ]);
+    sub.unsubscribe();
+  });
+
+  it('fans out through Redis: two routers over two orders processes see changes made through either', async () => {
+    const replica = await startReplica(f.stack, 'orders');
+    stops.push(replica.stop);
+    const second = await startRouter(f.stack, { urlOverrides: { orders: replica.url } });
+    stops.push(second.stop);
+
+    const { owner, order, shipmentId } = await fulfilledOrder();
+    const viaFirst = subscribe(client(f.stack.url, owner.token), TRACK, { id: order.id });
+    const viaSecond = subscribe(client(second.url, owner.token), TRACK, { id: order.id });
+    // One Redis listener per orders process: the events cross processes through Redis.
+    expect(await eventually(() => channelSubscribers(order.id), (n) => n === 2)).toBe(2);
+
+    await moveShipment(second.url, shipmentId, 'IN_TRANSIT');
+    await moveShipment(f.stack.url, shipmentId, 'OUT_FOR_DELIVERY');
+    await moveShipment(f.stack.url, shipmentId, 'DELIVERED');
+    for (const sub of [viaFirst, viaSecond]) {
+      const results = await sub.until(2);
+      expect(sub.error).toBeUndefined();
+      expect(results.map((r) => r.data!.orderStatusChanged.status)).toEqual(['SHIPPED', 'DELIVERED']);
+    }
+    viaFirst.unsubscribe();
+    viaSecond.unsubscribe();
+  });
+});
