@@ -46,6 +46,9 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
   const overrides = subgraphUrlOverrides(env.SUBGRAPH_URLS);
   const watchFile = !deps.supergraphSdl && (env.SUPERGRAPH_WATCH ?? !production);
 
+  // @apollo/gateway exports usage metrics to Apollo (probing cloud metadata addresses on the way) unless this
+  // is set. shopgraph sends nothing anywhere by itself; set it to false to opt in.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const gateway = new ApolloGateway({
     logger,
     supergraphSdl: async ({ update }) => {

@@ -17,6 +17,8 @@ let f: OrdersFixture;
 let redis: Redis;
 let product: string;
 const clients: Client[] = [];
+/** Stops whichever orders process listens on the port the stack's router knows (tests restart it there). */
+let stopOrdersOnPort: () => Promise<unknown>;
 const stops: Array<() => Promise<unknown>> = [];
 
 const client = (url: string, token: string | null) => {
@@ -49,6 +51,7 @@ beforeAll(async () => {
   f = await startOrders();
   redis = connectRedis(testRedisUrl());
   product = await newProduct(f, { stock: 1_000 });
+  stopOrdersOnPort = () => f.orders.http.stop();
 }, 120_000);
 
 afterAll(async () => {
@@ -248,7 +251,7 @@ describe('subscription resilience', () => {
 
     // orders' HTTP/WebSocket side goes away (its workers keep running, as another replica's would).
     const port = Number(new URL(f.stack.subgraphs.orders!.url).port);
-    await f.orders.http.stop();
+    await stopOrdersOnPort();
     await moveShipment(f.stack.url, shipmentId, 'OUT_FOR_DELIVERY');
     await moveShipment(f.stack.url, shipmentId, 'DELIVERED');
     await waitForStatus(f, order.id, ['DELIVERED']);
@@ -256,6 +259,7 @@ describe('subscription resilience', () => {
 
     const restarted = await startReplica(f.stack, 'orders', { port });
     stops.push(restarted.stop);
+    stopOrdersOnPort = restarted.stop;
     const results = await sub.until(2);
     expect(sub.error).toBeUndefined();
     expect(results.map((r) => [r.data!.orderStatusChanged.status, r.data!.orderStatusChanged.sequence])).toEqual([
@@ -287,5 +291,30 @@ describe('subscription resilience', () => {
     }
     viaFirst.unsubscribe();
     viaSecond.unsubscribe();
+  });
+});
+
+describe('resuming myOrderUpdates', () => {
+  it('replays what a customer missed while orders was away, and nothing from before the subscription', async () => {
+    const { owner, order, shipmentId } = await fulfilledOrder();
+    const sub = subscribe(client(f.stack.url, owner.token), 'subscription { myOrderUpdates { status sequence order { id } } }');
+    // Live, and the router holds the cursor orders sent when the subscription started.
+    await eventually(async () => f.stack.router.subscriptions.metrics().resumableSubscriptions, (n) => n === 1);
+
+    // Whichever orders process serves the router now goes away; the change is committed meanwhile.
+    const port = Number(new URL(f.stack.subgraphs.orders!.url).port);
+    await stopOrdersOnPort();
+    await moveShipment(f.stack.url, shipmentId, 'IN_TRANSIT');
+    await waitForStatus(f, order.id, ['SHIPPED']);
+
+    const restarted = await startReplica(f.stack, 'orders', { port });
+    stops.push(restarted.stop);
+    stopOrdersOnPort = restarted.stop;
+    const results = await sub.until(1);
+    expect(sub.error).toBeUndefined();
+    expect(results.map((r) => [r.data!.myOrderUpdates.status, r.data!.myOrderUpdates.sequence, r.data!.myOrderUpdates.order.id])).toEqual([
+      ['SHIPPED', 5, order.id],
+    ]);
+    sub.unsubscribe();
   });
 });

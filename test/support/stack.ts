@@ -21,7 +21,7 @@ import {
 import { createTestDatabase, gql, type GraphQLResponse, testRedisUrl, uniqueName } from '@shopgraph/kit/testing';
 import { composeSupergraph } from '../../router/src/compose.ts';
 import { routerEnvShape } from '../../router/src/env.ts';
-import { createRouter } from '../../router/src/router.ts';
+import { createRouter, type Router } from '../../router/src/router.ts';
 import { inventorySubgraph } from '../../subgraphs/inventory/src/subgraph.ts';
 import { ordersSubgraph } from '../../subgraphs/orders/src/subgraph.ts';
 import { paymentsSubgraph } from '../../subgraphs/payments/src/subgraph.ts';
@@ -53,11 +53,14 @@ export interface RunningSubgraph {
   /** SQL statements this subgraph has sent. */
   queries: { count: number };
   databaseUrl: string;
+  /** The variables it was started with (a replica starts with the same). */
+  env: Record<string, unknown>;
 }
 
 export interface TestStack {
   /** The router's GraphQL endpoint. */
   url: string;
+  router: Router;
   routerOrigin: string;
   subgraphs: Record<string, RunningSubgraph>;
   keys: { privateKey: string; publicKey: string };
@@ -127,7 +130,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       await built.stop?.();
     });
     const { url: origin } = await built.http.listen(0, '127.0.0.1');
-    subgraphs[name] = { url: `${origin}/graphql`, origin, built, queries, databaseUrl: database.url };
+    subgraphs[name] = { url: `${origin}/graphql`, origin, built, queries, databaseUrl: database.url, env };
   }
 
   const urls = Object.fromEntries(Object.entries(subgraphs).map(([name, s]) => [name, s.url]));
@@ -147,6 +150,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const users = subgraphs.users!;
   return {
     url: `${routerOrigin}/graphql`,
+    router,
     routerOrigin,
     subgraphs,
     keys,
@@ -159,6 +163,51 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       for (const stop of stops.reverse()) await stop();
     },
   };
+}
+
+/**
+ * One more process of a subgraph (a replica) on the stack's database and Redis, on `port` (0: any free one):
+ * what a second container, or the same one restarted, would be. Stop it yourself.
+ */
+export async function startReplica(stack: TestStack, name: SubgraphName, options: { port?: number; env?: Record<string, string> } = {}) {
+  const definition = SUBGRAPHS[name] as unknown as SubgraphDefinition<EnvShape, Record<string, unknown>, BuiltSubgraph>;
+  const original = stack.subgraphs[name]!;
+  const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
+  const env = { ...original.env, ...options.env } as Parameters<typeof definition.build>[0]['env'];
+  const db: DbHandle<Record<string, unknown>> = connectDb(original.databaseUrl, definition.dbSchema);
+  const redis: Redis = connectRedis(testRedisUrl(), { keyPrefix: `${uniqueName(name)}:` });
+  const built = await definition.build({ env, db, redis, logger });
+  const { url: origin } = await built.http.listen(options.port ?? 0, '127.0.0.1');
+  let stopped: Promise<void> | null = null;
+  return {
+    url: `${origin}/graphql`,
+    built,
+    stop: () =>
+      (stopped ??= (async () => {
+        await built.http.stop();
+        await built.stop?.();
+        await db.close();
+        await redis.quit();
+      })()),
+  };
+}
+
+/** One more router over the stack's subgraphs, with some routing URLs replaced. Stop it yourself. */
+export async function startRouter(stack: TestStack, options: { urlOverrides?: Record<string, string>; env?: Record<string, string> } = {}) {
+  const urls = Object.fromEntries(Object.entries(stack.subgraphs).map(([name, s]) => [name, s.url]));
+  const supergraphSdl = composeSupergraph(SUPERGRAPH_YAML, { ...urls, ...options.urlOverrides }, Object.keys(stack.subgraphs));
+  const env = parseEnv(routerEnvShape, {
+    NODE_ENV: 'test',
+    PORT: '0',
+    ROUTER_PRIVATE_KEY: stack.keys.privateKey,
+    JWKS_URL: `${stack.subgraphs.users!.origin}/.well-known/jwks.json`,
+    SUPERGRAPH_WATCH: 'false',
+    ...options.env,
+  });
+  const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
+  const router = await createRouter({ env, logger, supergraphSdl });
+  const { url: origin } = await router.http.listen(0, '127.0.0.1');
+  return { url: `${origin}/graphql`, router, stop: () => router.http.stop() };
 }
 
 /** A random, valid registration input. */

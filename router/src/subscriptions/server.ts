@@ -32,6 +32,8 @@ export interface SubscriptionMetrics {
   connections: number;
   subscriptions: number;
   upstreamSubscriptions: number;
+  /** Upstream subscriptions holding a resume cursor (the subgraph has told where they start). */
+  resumableSubscriptions: number;
 }
 
 export interface RouterSubscriptions {
@@ -223,7 +225,7 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
       planner = next;
       services = Object.fromEntries(next.subgraphs.map(({ name, url }) => [name, deps.dataSource(name, urlOf(name, url))]));
     },
-    metrics: () => ({ connections: wss.clients.size, subscriptions, upstreamSubscriptions: upstream.count }),
+    metrics: () => ({ connections: wss.clients.size, subscriptions, upstreamSubscriptions: upstream.count, resumableSubscriptions: upstream.resumableCount }),
     async close() {
       deps.server.off('upgrade', onUpgrade);
       await disposable.dispose();

@@ -43,6 +43,7 @@ const RETRY_MAX_MS = 5_000;
 export class UpstreamSubscriptions {
   private readonly clients = new Map<string, Client>();
   private active = 0;
+  private resumable = 0;
 
   constructor(
     private readonly sign: AssertionSigner,
@@ -52,6 +53,11 @@ export class UpstreamSubscriptions {
   /** Live subscriptions to subgraphs (tests and metrics). */
   get count(): number {
     return this.active;
+  }
+
+  /** Live subscriptions that hold a resume cursor, i.e. would be replayed from where they were after a drop. */
+  get resumableCount(): number {
+    return this.resumable;
   }
 
   /** Subscribes to the subgraph at `url` (its HTTP GraphQL URL); the returned function unsubscribes. */
@@ -67,6 +73,7 @@ export class UpstreamSubscriptions {
       if (closed) return;
       closed = true;
       this.active -= 1;
+      if (cursor !== undefined) this.resumable -= 1;
       if (timer) clearTimeout(timer);
       unsubscribe?.();
       unsubscribe = null;
@@ -100,7 +107,10 @@ export class UpstreamSubscriptions {
           next: (result) => {
             retries = 0;
             const { extensions, ...rest } = result;
-            if (typeof extensions?.resumeCursor === 'string') cursor = extensions.resumeCursor;
+            if (typeof extensions?.resumeCursor === 'string' && !closed) {
+              if (cursor === undefined) this.resumable += 1;
+              cursor = extensions.resumeCursor;
+            }
             // A result with nothing but a cursor marks where the subscription starts: nothing for the client.
             if (!('data' in rest) && !('errors' in rest)) return;
             // Errors without data: the subscription was refused when it started (graphql-js reports those

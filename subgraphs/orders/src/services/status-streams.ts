@@ -69,8 +69,15 @@ export class OrderStatusStreams {
       initial: async () => {
         const seen = new Map<string, number>();
         if (!cursor) {
-          const rows = await this.db.select({ id: orders.id, seq: orders.statusSeq }).from(orders).where(eq(orders.customerId, customerId));
-          for (const row of rows) seen.set(row.id, row.seq);
+          const rows = await this.db
+            .select({ id: orders.id, seq: orders.statusSeq, updatedAt: orders.updatedAt })
+            .from(orders)
+            .where(eq(orders.customerId, customerId));
+          for (const row of rows) {
+            seen.set(row.id, row.seq);
+            // Changes just before the start fall in a resume's margin: the cursor says they are not news.
+            if (row.updatedAt.getTime() >= since.getTime() - RESUME_MARGIN_MS) touched.set(row.id, row.seq);
+          }
         }
         for (const [id, seq] of touched) seen.set(id, seq);
         return seen;
