@@ -167,7 +167,8 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
           document,
           query: payload.query,
           operationName: payload.operationName ?? undefined,
-          variables: payload.variables ?? {},
+          // Coerced: defaults applied, values in their input types, as the subgraphs will see them.
+          variables: coerced.coerced,
           viewer: ctx.extra.viewer!,
           clientIp: deps.clientIp(ctx.extra.request),
         };
