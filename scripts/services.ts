@@ -18,6 +18,7 @@ export const SUBGRAPHS: ServiceSpec[] = [
   { name: 'payments', port: 4006, entry: 'subgraphs/payments/src/index.ts', database: 'shopgraph_payments' },
   { name: 'shipping', port: 4007, entry: 'subgraphs/shipping/src/index.ts', database: 'shopgraph_shipping' },
   { name: 'orders', port: 4005, entry: 'subgraphs/orders/src/index.ts', database: 'shopgraph_orders' },
+  { name: 'notifications', port: 4008, entry: 'subgraphs/notifications/src/index.ts', database: 'shopgraph_notifications' },
 ];
 
 export const ROUTER: ServiceSpec = { name: 'router', port: 4000, entry: 'router/src/index.ts' };

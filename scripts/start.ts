@@ -9,6 +9,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureDatabase, generateRouterKeyPair, withDatabase } from '@shopgraph/kit';
 import { startEmbeddedPostgres, startEmbeddedRedis, type RunningInfra } from '@shopgraph/kit/infra';
+import { startSmtpSink } from '../subgraphs/notifications/src/dev/smtp-sink.ts';
 import { seedDemoCatalog } from './seed-demo.ts';
 import { ROUTER, SUBGRAPHS, type ServiceSpec } from './services.ts';
 
@@ -49,6 +50,16 @@ async function startInfra(): Promise<{ databaseUrl: string; redisUrl: string }> 
   };
   const [databaseUrl, redisUrl] = await Promise.all([postgres(), redis()]);
   return { databaseUrl, redisUrl };
+}
+
+/** Outgoing mail goes to SMTP_URL when set, else to a local sink that keeps every message as an .eml file. */
+async function startMailSink(): Promise<string> {
+  if (process.env.SMTP_URL) return process.env.SMTP_URL;
+  const dir = resolve(dataDir, 'mail');
+  const sink = await startSmtpSink({ port: Number(process.env.SMTP_SINK_PORT ?? 1025), dir });
+  infra.push({ url: sink.url, stop: () => sink.stop() });
+  say(`Mail sink (SMTP) on 127.0.0.1:${sink.port}, every email saved in ${dir}`);
+  return sink.url;
 }
 
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: '\x1b[33mwarn\x1b[0m', 50: '\x1b[31merror\x1b[0m', 60: '\x1b[31mfatal\x1b[0m' };
@@ -139,6 +150,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   const { databaseUrl, redisUrl } = await startInfra();
+  const smtpUrl = await startMailSink();
   const keys =
     process.env.ROUTER_PRIVATE_KEY && process.env.ROUTER_PUBLIC_KEY
       ? { privateKey: process.env.ROUTER_PRIVATE_KEY, publicKey: process.env.ROUTER_PUBLIC_KEY }
@@ -150,6 +162,9 @@ async function main(): Promise<void> {
     INTERNAL_SECRET: internalSecret,
     // A demo carrier moves fresh shipments along every 20 s, so people can watch an order travel.
     DEMO_CARRIER_INTERVAL_SECONDS: process.env.DEMO_CARRIER_INTERVAL_SECONDS ?? '20',
+    SMTP_URL: smtpUrl,
+    // Locally, webhooks may go to a receiver on this machine (http://localhost:...); never in production.
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: process.env.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? (process.env.NODE_ENV === 'production' ? 'false' : 'true'),
     // Where subgraphs reach each other for internal operations: PRODUCTS_URL, INVENTORY_URL, ...
     ...Object.fromEntries(SUBGRAPHS.map((spec) => [`${spec.name.toUpperCase()}_URL`, `http://127.0.0.1:${portOf(spec)}/graphql`])),
   };

@@ -21,7 +21,7 @@ afterAll(() => {
 });
 
 async function ports() {
-  const ports: Record<string, number> = { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), ROUTER_PORT: await freePort() };
+  const ports: Record<string, number> = { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), ROUTER_PORT: await freePort(), SMTP_SINK_PORT: await freePort() };
   for (const spec of SUBGRAPHS) ports[`${spec.name.toUpperCase()}_PORT`] = await freePort();
   return ports;
 }
@@ -80,6 +80,8 @@ describe('npm start', () => {
     const page = await fetch(url, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('embeddable-sandbox');
+    // The local mail sink the notifications subgraph sends to.
+    expect(await listening(portEnv.SMTP_SINK_PORT!)).toBe(true);
 
     // The demo catalog is seeded: query 1 of the README spans four subgraphs.
     const catalog = await gql(url, `{ categories { slug } products(first: 20, filter: { search: "wool", categorySlug: "apparel" }) {

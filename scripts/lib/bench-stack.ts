@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@shopgraph/kit/testing';
-import { SUBGRAPHS } from '../services.ts';
+import { ROUTER, SUBGRAPHS } from '../services.ts';
 
 export interface BenchStack {
   /** The router's GraphQL endpoint. */
@@ -13,7 +13,16 @@ export interface BenchStack {
   ports: Record<string, number>;
   /** The internal credential secret the stack runs with (to call subgraphs directly). */
   internalSecret: string;
+  /** PID of the `scripts/start.ts` process; every service, PostgreSQL and Redis descend from it. */
+  pid: number;
+  /** PID of a service's own process (`router`, `orders`, ...), to read its /proc figures (Linux). */
+  pidOf(service: string): number;
   stop(): Promise<void>;
+}
+
+export interface BenchStackOptions {
+  /** Extra environment for every service, e.g. the router's limits. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -21,12 +30,23 @@ export interface BenchStack {
  * temporary data directory (so a running `npm start` does not get in the way), and waits until it is
  * ready: migrated and seeded.
  */
-export async function startBenchStack(): Promise<BenchStack> {
+export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
+  // A port found free can be taken by another process before a service listens on it (busy machine): try again.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !(error as Error).message.includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startOnce(options: BenchStackOptions): Promise<BenchStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'shopgraph-bench-'));
-  const ports: Record<string, number> = { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), ROUTER_PORT: await freePort() };
+  const ports: Record<string, number> = { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), ROUTER_PORT: await freePort(), SMTP_SINK_PORT: await freePort() };
   for (const spec of SUBGRAPHS) ports[`${spec.name.toUpperCase()}_PORT`] = await freePort();
   const internalSecret = randomBytes(32).toString('hex');
-  const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn', INTERNAL_SECRET: internalSecret };
+  const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn', INTERNAL_SECRET: internalSecret, ...options.env };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   for (const [key, value] of Object.entries(ports)) env[key] = String(value);
@@ -53,5 +73,19 @@ export async function startBenchStack(): Promise<BenchStack> {
     await stop();
     throw error;
   }
-  return { routerUrl: `http://127.0.0.1:${ports.ROUTER_PORT}/graphql`, ports, internalSecret, stop };
+  const pidOf = (service: string) => {
+    const entry = [ROUTER, ...SUBGRAPHS].find((spec) => spec.name === service)?.entry;
+    if (!entry) throw new Error(`unknown service ${service}`);
+    // start.ts spawns each service as its own child process: `node --import tsx <entry>`.
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+        if (ppid === child.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(entry)) return Number(pid);
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    throw new Error(`no running ${service} process`);
+  };
+  return { routerUrl: `http://127.0.0.1:${ports.ROUTER_PORT}/graphql`, ports, internalSecret, pid: child.pid!, pidOf, stop };
 }

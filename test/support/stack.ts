@@ -23,6 +23,7 @@ import { composeSupergraph } from '../../router/src/compose.ts';
 import { routerEnvShape } from '../../router/src/env.ts';
 import { createRouter, type Router } from '../../router/src/router.ts';
 import { inventorySubgraph } from '../../subgraphs/inventory/src/subgraph.ts';
+import { notificationsSubgraph } from '../../subgraphs/notifications/src/subgraph.ts';
 import { ordersSubgraph } from '../../subgraphs/orders/src/subgraph.ts';
 import { paymentsSubgraph } from '../../subgraphs/payments/src/subgraph.ts';
 import { pricingSubgraph } from '../../subgraphs/pricing/src/subgraph.ts';
@@ -40,6 +41,7 @@ export const SUBGRAPHS = {
   payments: paymentsSubgraph,
   shipping: shippingSubgraph,
   orders: ordersSubgraph,
+  notifications: notificationsSubgraph,
 };
 export type SubgraphName = keyof typeof SUBGRAPHS;
 
@@ -121,6 +123,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       REDIS_URL: testRedisUrl(),
       ROUTER_PUBLIC_KEY: keys.publicKey,
       INTERNAL_SECRET: internalSecret,
+      // Mail goes only where a test says (its own SMTP server); by default to a port nothing listens on.
+      ...(name === 'notifications' ? { SMTP_URL: 'smtp://127.0.0.1:9' } : {}),
       ...(name === 'users' ? options.usersEnv : {}),
       ...options.env?.[name as SubgraphName],
     });

@@ -1,0 +1,4 @@
+import { runSubgraph } from '@shopgraph/kit';
+import { notificationsSubgraph } from './subgraph.ts';
+
+runSubgraph(notificationsSubgraph);
