@@ -7,13 +7,10 @@
  */
 import { createInternalTokenIssuer } from '@shopgraph/kit';
 import { startBenchStack } from './lib/bench-stack.ts';
+import { numberArg } from './lib/bench.ts';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const seconds = arg('seconds', 10);
-const concurrency = arg('concurrency', 16);
+const seconds = numberArg('seconds', 10);
+const concurrency = numberArg('concurrency', 16);
 
 const CATALOG_QUERY = `query Catalog {
   products(first: 20, filter: { search: "wool", categorySlug: "apparel" }) {

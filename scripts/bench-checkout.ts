@@ -8,31 +8,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startBenchStack } from './lib/bench-stack.ts';
+import { call, numberArg, quantile } from './lib/bench.ts';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const customers = arg('customers', 50);
+const customers = numberArg('customers', 50);
 const DONE = new Set(['FULFILLING', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REJECTED', 'PAYMENT_FAILED', 'REFUNDED']);
 
-type Response<T> = { data?: T; errors?: Array<{ message: string }> };
-
-async function call<T>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as Response<T>;
-  if (body.errors?.length || !body.data) throw new Error(`GraphQL error: ${body.errors?.[0]?.message ?? res.status}`);
-  return body.data;
-}
-
-const quantile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
-};
 
 const stack = await startBenchStack();
 try {

@@ -17,32 +17,12 @@ import { Queue } from 'bullmq';
 import { startSmtpSink } from '../subgraphs/notifications/src/dev/smtp-sink.ts';
 import { DELIVERY_QUEUE } from '../subgraphs/notifications/src/jobs/delivery-queue.ts';
 import { startBenchStack } from './lib/bench-stack.ts';
+import { call, numberArg, quantile } from './lib/bench.ts';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const events = arg('events', 10_000);
-const customers = arg('customers', 10);
-const timeoutMs = arg('timeout-seconds', 900) * 1000;
+const events = numberArg('events', 10_000);
+const customers = numberArg('customers', 10);
+const timeoutMs = numberArg('timeout-seconds', 900) * 1000;
 
-type Response<T> = { data?: T; errors?: Array<{ message: string }> };
-
-async function call<T>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as Response<T>;
-  if (body.errors?.length || !body.data) throw new Error(`GraphQL error: ${body.errors?.[0]?.message ?? res.status}`);
-  return body.data;
-}
-
-const quantile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
-};
 const ms = (n: number) => `${n.toFixed(0)} ms`;
 
 /** Processing-start minus creation of every completed job of a queue (only the given job ids, if any). */

@@ -20,20 +20,13 @@ import { ORDER_STATUS_CHANNEL_PREFIX } from '@shopgraph/kit';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { type BenchStack, startBenchStack } from './lib/bench-stack.ts';
+import { call, listArg, numberArg, quantile } from './lib/bench.ts';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const listArg = (name: string, fallback: number[]) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]!.split(',').map(Number) : fallback;
-};
 const subscriberCounts = listArg('subscribers', [1000, 5000, 10000]);
-const customers = arg('customers', 50);
-const rate = arg('rate', 2);
-const seconds = arg('seconds', 20);
-const openConcurrency = arg('open-concurrency', 200);
+const customers = numberArg('customers', 50);
+const rate = numberArg('rate', 2);
+const seconds = numberArg('seconds', 20);
+const openConcurrency = numberArg('open-concurrency', 200);
 const federated = !process.argv.includes('--no-federated');
 
 const ORDERS_ONLY = 'status sequence at order { number status }';
@@ -43,20 +36,6 @@ const subscription = (selection: string) => `subscription { myOrderUpdates { ${s
 const CHECKOUT = ['PENDING', 'RESERVED', 'PAID', 'FULFILLING'];
 const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
-type Response<T> = { data?: T; errors?: Array<{ message: string }> };
-
-async function call<T>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as Response<T>;
-  if (body.errors?.length || !body.data) throw new Error(`GraphQL error: ${body.errors?.[0]?.message ?? res.status}`);
-  return body.data;
-}
-
-const quantile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resident memory of a process, KiB. */
