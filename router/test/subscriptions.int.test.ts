@@ -74,4 +74,39 @@ describe('federated subscriptions', () => {
     expect(event.order.shipment.trackingNumber).toMatch(/\S/);
     track.unsubscribe();
   });
+
+  it('resolves an event once for subscribers who would resolve it alike', async () => {
+    const product = await newProduct(f);
+    const customer = await newCustomer(f);
+    const order = await placeOrder(f, customer, orderInput([{ productId: product, quantity: 1 }]));
+    await waitForStatus(f, order.id, ['FULFILLING']);
+    const shipment = await gql(f.stack.url, 'query($id: ID!) { order(id: $id) { shipment { id } } }', { id: order.id }, { token: f.admin });
+    const move = async (status: string) => {
+      const res = await gql(f.stack.url, 'mutation($id: ID!, $s: ShipmentStatus!) { updateShipmentStatus(shipmentId: $id, status: $s) { status } }', { id: shipment.data!.order.shipment.id, s: status }, { token: f.admin });
+      expect(res.errors).toBeUndefined();
+    };
+    const query = 'subscription($id: ID!) { orderStatusChanged(orderId: $id) { status order { payment { status } } } }';
+    const payments = f.stack.subgraphs.payments!.queries;
+
+    const first = subscribe(client(customer.token), query, { id: order.id });
+    await eventually(async () => f.stack.router.subscriptions.metrics().resumableSubscriptions, (n) => n === 1);
+    let before = payments.count;
+    await move('IN_TRANSIT');
+    await first.until(1);
+    const alone = payments.count - before;
+    expect(alone).toBeGreaterThan(0);
+
+    const others = [subscribe(client(customer.token), query, { id: order.id }), subscribe(client(customer.token), query, { id: order.id })];
+    await eventually(async () => f.stack.router.subscriptions.metrics().resumableSubscriptions, (n) => n === 3);
+    before = payments.count;
+    await move('OUT_FOR_DELIVERY');
+    await move('DELIVERED');
+    for (const sub of [first, ...others]) {
+      const results = await sub.until(sub === first ? 2 : 1);
+      expect(results.at(-1)!.data!.orderStatusChanged).toEqual({ status: 'DELIVERED', order: { payment: { status: 'CAPTURED' } } });
+    }
+    // Three subscribers, the same viewer and operation: payments answered the event once.
+    expect(payments.count - before).toBe(alone);
+    for (const sub of [first, ...others]) sub.unsubscribe();
+  });
 });

@@ -50,3 +50,30 @@ export async function resolveEvent(request: EventRequest, event: ExecutionResult
   );
   return { data: result.data ?? null, ...(result.errors?.length ? { errors: result.errors } : {}) };
 }
+
+/**
+ * Resolutions of one event shared by the subscribers that would resolve it identically: same operation and
+ * variables, same viewer, same event. A customer with the app open on three devices, or fifty admins watching
+ * one order, then cost the other subgraphs one fetch per event rather than one per subscriber. Entries live
+ * for `ttlMs` after they start: long enough for every subscriber's copy of an event to arrive.
+ */
+export class SharedResolutions {
+  private readonly entries = new Map<string, { at: number; result: Promise<ExecutionResult> }>();
+
+  constructor(private readonly ttlMs = 2_000) {}
+
+  resolve(key: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+    const now = Date.now();
+    const entry = this.entries.get(key);
+    if (entry && now - entry.at < this.ttlMs) return entry.result;
+    if (this.entries.size >= 1_000) this.prune(now);
+    const result = run();
+    this.entries.set(key, { at: now, result });
+    result.catch(() => this.entries.delete(key));
+    return result;
+  }
+
+  private prune(now: number): void {
+    for (const [key, entry] of this.entries) if (now - entry.at >= this.ttlMs) this.entries.delete(key);
+  }
+}

@@ -21,7 +21,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { RouterEnv } from '../env.ts';
-import { resolveEvent } from './executor.ts';
+import { resolveEvent, SharedResolutions } from './executor.ts';
 import { SubscriptionPlanner } from './planner.ts';
 import { type AssertionSigner, UpstreamRefusal, UpstreamSubscriptions } from './upstream.ts';
 
@@ -89,6 +89,7 @@ interface SubscriptionContext {
 export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
   const { env, logger } = deps;
   const upstream = new UpstreamSubscriptions(deps.sign, logger);
+  const shared = new SharedResolutions();
   let planner: SubscriptionPlanner | null = null;
   let services: ServiceMap = {};
   let subscriptions = 0;
@@ -198,6 +199,8 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
     // Events are resolved one after another, so they reach the client in the order the subgraph sent them.
     let chain = Promise.resolve();
     const assertion = freshAssertion(deps.sign, context.viewer, context.clientIp, requestId);
+    // Subscribers who would resolve an event alike share the resolution (see SharedResolutions).
+    const sameResolution = [context.operationName ?? '', context.query, JSON.stringify(context.variables), context.viewer.userId, context.viewer.role].join('\u0000');
     const unsubscribe = upstream.subscribe(
       urlOf(plan.primary.serviceName, primaryUrl ?? ''),
       { query: plan.primary.operation, variables: pick(context.variables, plan.primary.variableUsages), operationName: plan.primary.operationName, viewer: context.viewer, requestId },
@@ -205,9 +208,12 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
         next: (event) => {
           chain = chain.then(async () => {
             if (out.closed) return;
-            const routerContext = { viewer: context.viewer, requestId, assertion: await assertion() };
-            const request = { ...context, plan, apiSchema: deps.apiSchema()!, context: routerContext };
-            out.push(await resolveEvent(request, event, context.services, logger));
+            const resolve = async () => {
+              const routerContext = { viewer: context.viewer, requestId, assertion: await assertion() };
+              const request = { ...context, plan, apiSchema: deps.apiSchema()!, context: routerContext };
+              return resolveEvent(request, event, context.services, logger);
+            };
+            out.push(await shared.resolve(`${sameResolution}\u0000${JSON.stringify(event)}`, resolve));
           }).catch((error: unknown) => {
             logger.error({ err: error }, 'resolving a subscription event failed');
             out.push({ data: null, errors: [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] });
