@@ -19,6 +19,7 @@ import {
 } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
+import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { RouterEnv } from '../env.ts';
 import { resolveEvent, SharedResolutions } from './executor.ts';
@@ -66,6 +67,8 @@ type ConnectionExtra = {
   request: IncomingMessage;
   viewer?: Viewer;
   releaseUser?: () => void;
+  /** Closes the connection when its access token expires. */
+  expiry?: NodeJS.Timeout;
 };
 
 /** What one client subscription carries from onSubscribe to subscribe. */
@@ -131,9 +134,16 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
           return false;
         }
         ctx.extra.releaseUser = perUser.add(user);
+        // A connection lives no longer than the token that opened it: the client reconnects with a fresh one.
+        const expiresInMs = (decodeJwt(token).exp ?? 0) * 1000 - Date.now();
+        const socket = ctx.extra.socket;
+        ctx.extra.expiry = setTimeout(() => socket.close(CloseCode.Unauthorized, 'Access token expired'), Math.min(Math.max(expiresInMs, 0), 2 ** 31 - 1));
         return true;
       },
-      onClose: (ctx) => ctx.extra.releaseUser?.(),
+      onClose: (ctx) => {
+        clearTimeout(ctx.extra.expiry);
+        ctx.extra.releaseUser?.();
+      },
       onSubscribe: (ctx, _id, payload) => {
         if (Object.keys(ctx.subscriptions).length > env.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION) {
           return fail(`At most ${env.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, 'BAD_USER_INPUT');
