@@ -19,8 +19,13 @@ export type StatusEventView = Omit<OrderStatusEvent, 'eventId' | 'orderNumber'>;
 
 /** How long an order row read for one event is shared by every subscriber of that event in this process. */
 const SNAPSHOT_TTL_MS = 10_000;
-/** Resuming `myOrderUpdates` also replays changes this much older than the subscription (transactions in flight). */
-const RESUME_MARGIN_MS = 5_000;
+/**
+ * Resuming `myOrderUpdates` also looks at changes this much older than the subscription: a transaction that
+ * began before the subscription and committed after it has an `at` before the start. Orders that changed within
+ * the margin before the start are in the cursor with their sequence, so only what is new is replayed; a change
+ * is missed only if its transaction ran longer than the margin.
+ */
+const RESUME_MARGIN_MS = 60_000;
 
 /**
  * Live status streams for the Subscription fields. Events arrive through Redis pub/sub from whichever orders
