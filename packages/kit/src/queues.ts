@@ -36,6 +36,14 @@ export function createQueue<TData>(name: string, settings: QueueSettings, defaul
   return queue;
 }
 
+/**
+ * Lock settings for jobs that must survive a killed worker: a job's lock lasts `lockMs`, stalled jobs are
+ * looked for twice per lock period and taken up again (up to 10 times) rather than failed.
+ */
+export function recoverableLock(lockMs: number): Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount'> {
+  return { lockDuration: lockMs, stalledInterval: Math.max(500, Math.floor(lockMs / 2)), maxStalledCount: 10 };
+}
+
 /** A worker for queue `name` that logs failures; close it on shutdown (lets active jobs finish). */
 export function createWorker<TData>(
   name: string,

@@ -10,7 +10,6 @@ import {
   parse,
   validate,
 } from 'graphql';
-import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { AuthContext, Caller } from './auth.ts';
@@ -66,7 +65,7 @@ function cursorOf(event: unknown): string | undefined {
 }
 
 /** Maps an async iterator; `return()` passes straight through to the source. */
-export function mapAsyncIterator<T, U>(source: AsyncIterator<T>, map: (value: T) => Promise<U> | U): AsyncIterableIterator<U> {
+function mapAsyncIterator<T, U>(source: AsyncIterator<T>, map: (value: T) => Promise<U> | U): AsyncIterableIterator<U> {
   return {
     async next() {
       const result = await source.next();
@@ -181,4 +180,3 @@ export function attachSubscriptionServer<TContext extends AuthContext>(options: 
   };
 }
 
-export { CloseCode };

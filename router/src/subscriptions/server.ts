@@ -27,7 +27,7 @@ import { SubscriptionPlanner } from './planner.ts';
 import { type AssertionSigner, UpstreamRefusal, UpstreamSubscriptions } from './upstream.ts';
 
 /** Closed because the user already has as many connections as allowed. */
-export const TOO_MANY_CONNECTIONS = 4429;
+const TOO_MANY_CONNECTIONS = 4429;
 
 export interface SubscriptionMetrics {
   connections: number;
@@ -311,4 +311,3 @@ class Counter {
   }
 }
 
-export { CloseCode };

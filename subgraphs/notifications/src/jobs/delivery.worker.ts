@@ -1,4 +1,4 @@
-import { createWorker, type Job, type QueueSettings } from '@shopgraph/kit';
+import { createWorker, type Job, type QueueSettings, recoverableLock } from '@shopgraph/kit';
 import { UnrecoverableError, type Worker } from 'bullmq';
 import { PermanentDeliveryError } from '../channels/errors.ts';
 import type { DispatcherService } from '../services/dispatcher.service.ts';
@@ -31,9 +31,8 @@ export function startDeliveryWorker(options: {
     options.settings,
     {
       concurrency: options.concurrency,
-      lockDuration: options.lockMs,
-      stalledInterval: Math.max(500, Math.floor(options.lockMs / 2)),
-      maxStalledCount: 10,
+      // A crashed worker's job is picked up again rather than failed.
+      ...recoverableLock(options.lockMs),
       settings: {
         backoffStrategy: (attemptsMade: number, type?: string) =>
           type === BACKOFF_TYPE ? backoffDelay(attemptsMade, options.backoffMs, options.backoffMaxMs) : options.backoffMs,

@@ -1,4 +1,4 @@
-import { createWorker, type Job, type Logger, ORDER_STATUS_QUEUE, type OrderStatusEvent, type QueueSettings, SubgraphCallError } from '@shopgraph/kit';
+import { createWorker, type Job, type Logger, ORDER_STATUS_QUEUE, type OrderStatusEvent, type QueueSettings, recoverableLock, SubgraphCallError } from '@shopgraph/kit';
 import { DelayedError, type Worker } from 'bullmq';
 import type { PlannerService } from '../services/planner.service.ts';
 
@@ -34,9 +34,8 @@ export function startOrderEventsWorker(options: {
     options.settings,
     {
       concurrency: options.concurrency,
-      lockDuration: options.lockMs,
-      stalledInterval: Math.max(500, Math.floor(options.lockMs / 2)),
-      maxStalledCount: 10,
+      // A crashed worker's job is picked up again rather than failed.
+      ...recoverableLock(options.lockMs),
     },
   );
 }

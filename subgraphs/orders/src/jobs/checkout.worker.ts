@@ -1,4 +1,4 @@
-import { createQueue, createWorker, type Job, type Logger, type QueueSettings } from '@shopgraph/kit';
+import { createQueue, createWorker, type Job, type Logger, type QueueSettings, recoverableLock } from '@shopgraph/kit';
 import type { Queue, Worker } from 'bullmq';
 import type { CheckoutStarter } from '../services/checkout.service.ts';
 import type { CheckoutSaga } from '../services/checkout-saga.ts';
@@ -79,10 +79,8 @@ export function startCheckoutWorker(options: {
     options.settings,
     {
       concurrency: options.concurrency,
-      lockDuration: options.lockMs,
-      stalledInterval: Math.max(500, Math.floor(options.lockMs / 2)),
       // A crashed worker's job is picked up again rather than failed.
-      maxStalledCount: 10,
+      ...recoverableLock(options.lockMs),
     },
   );
   const ready = options.queue.queue.upsertJobScheduler(
