@@ -163,7 +163,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
     verifyAccessToken,
     sign: signAssertion,
     clientIp,
-    dataSource: (_name, url) => subgraphDataSource(url, env.SUBGRAPH_TIMEOUT_MS),
+    dataSource: (url) => subgraphDataSource(url, env.SUBGRAPH_TIMEOUT_MS),
     overrides,
     format: maskErrors(logger),
   });

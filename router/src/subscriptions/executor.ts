@@ -1,8 +1,10 @@
-import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import type { QueryPlan } from '@apollo/query-planner';
 import type { Logger } from '@shopgraph/kit';
-import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
+import type { ExecutionResult } from 'graphql';
 import type { SubscriptionPlan, SubscriptionPlanner } from './planner.ts';
+
+type OperationContext = Parameters<typeof executeQueryPlan>[3];
 
 /** The name the primary fetch runs under while an event is resolved: its data is the event itself. */
 const EVENT_SOURCE = '__subscription_event__';
@@ -11,10 +13,10 @@ const EVENT_SOURCE = '__subscription_event__';
 export interface EventRequest {
   planner: SubscriptionPlanner;
   plan: SubscriptionPlan;
-  document: DocumentNode;
+  /** The client's operation, built once when it subscribed (`buildOperationContext`). */
+  operationContext: OperationContext;
   operationName: string | undefined;
   variables: Record<string, unknown>;
-  apiSchema: GraphQLSchema;
   /** The router context the other subgraphs' fetches are sent with (identity assertion, request id). */
   context: unknown;
 }
@@ -31,7 +33,6 @@ export async function resolveEvent(request: EventRequest, event: ExecutionResult
     node: request.plan.rest ? { kind: 'Sequence', nodes: [primary, request.plan.rest] } : primary,
   };
   const eventSource: GraphQLDataSource = { process: async () => ({ data: event.data as Record<string, unknown> | null, errors: event.errors as never }) };
-  const operationContext = buildOperationContext({ schema: request.apiSchema, operationDocument: request.document, operationName: request.operationName });
   const requestContext = {
     logger,
     request: { variables: request.variables, operationName: request.operationName },
@@ -44,7 +45,7 @@ export async function resolveEvent(request: EventRequest, event: ExecutionResult
     queryPlan,
     { ...services, [EVENT_SOURCE]: eventSource },
     requestContext as never,
-    operationContext,
+    request.operationContext,
     request.planner.supergraphSchema,
     request.planner.apiSchema,
   );

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { ServiceMap } from '@apollo/gateway';
+import { buildOperationContext, type ServiceMap } from '@apollo/gateway';
 import { type Logger, PushStream, type Viewer } from '@shopgraph/kit';
 import {
   type DocumentNode,
@@ -56,7 +56,7 @@ interface Deps {
   sign: AssertionSigner;
   clientIp: (req: IncomingMessage) => string | undefined;
   /** The data source of each subgraph, for the fields resolved per event. */
-  dataSource: (name: string, url: string) => ServiceMap[string];
+  dataSource: (url: string) => ServiceMap[string];
   /** Routing URL overrides (SUBGRAPH_URLS). */
   overrides: Map<string, string>;
   format: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -75,7 +75,9 @@ type ConnectionExtra = {
 interface SubscriptionContext {
   planner: SubscriptionPlanner;
   services: ServiceMap;
-  document: DocumentNode;
+  /** Each subgraph's GraphQL URL (routing URL or its SUBGRAPH_URLS override). */
+  urls: Map<string, string>;
+  operationContext: ReturnType<typeof buildOperationContext>;
   query: string;
   operationName: string | undefined;
   variables: Record<string, unknown>;
@@ -95,10 +97,10 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
   const shared = new SharedResolutions();
   let planner: SubscriptionPlanner | null = null;
   let services: ServiceMap = {};
+  let urls = new Map<string, string>();
   let subscriptions = 0;
   const perIp = new Counter();
   const perUser = new Counter();
-  const urlOf = (name: string, url: string) => deps.overrides.get(name) ?? url;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: env.WS_MAX_PAYLOAD_BYTES });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -175,7 +177,8 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
         const context: SubscriptionContext = {
           planner,
           services,
-          document,
+          urls,
+          operationContext: buildOperationContext({ schema, operationDocument: document, operationName: payload.operationName ?? undefined }),
           query: payload.query,
           operationName: payload.operationName ?? undefined,
           // Coerced: defaults applied, values in their input types, as the subgraphs will see them.
@@ -200,7 +203,6 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
   /** Starts one client subscription: the upstream subscription, and per event the rest of the plan. */
   function start(context: SubscriptionContext, plan: ReturnType<SubscriptionPlanner['plan']>): AsyncIterableIterator<ExecutionResult> {
     const requestId = randomUUID();
-    const primaryUrl = context.planner.subgraphs.find((s) => s.name === plan.primary.serviceName)?.url;
     const out = new PushStream<ExecutionResult>(() => {
       subscriptions -= 1;
       unsubscribe();
@@ -212,7 +214,7 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
     // Subscribers who would resolve an event alike share the resolution (see SharedResolutions).
     const sameResolution = [context.operationName ?? '', context.query, JSON.stringify(context.variables), context.viewer.userId, context.viewer.role].join('\u0000');
     const unsubscribe = upstream.subscribe(
-      urlOf(plan.primary.serviceName, primaryUrl ?? ''),
+      context.urls.get(plan.primary.serviceName) ?? '',
       { query: plan.primary.operation, variables: pick(context.variables, plan.primary.variableUsages), operationName: plan.primary.operationName, viewer: context.viewer, requestId },
       {
         next: (event) => {
@@ -220,7 +222,7 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
             if (out.closed) return;
             const resolve = async () => {
               const routerContext = { viewer: context.viewer, requestId, assertion: await assertion() };
-              const request = { ...context, plan, apiSchema: deps.apiSchema()!, context: routerContext };
+              const request = { ...context, plan, context: routerContext };
               return resolveEvent(request, event, context.services, logger);
             };
             out.push(await shared.resolve(`${sameResolution}\u0000${JSON.stringify(event)}`, resolve));
@@ -240,7 +242,8 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
     update(supergraphSdl) {
       const next = new SubscriptionPlanner(supergraphSdl);
       planner = next;
-      services = Object.fromEntries(next.subgraphs.map(({ name, url }) => [name, deps.dataSource(name, urlOf(name, url))]));
+      urls = new Map(next.subgraphs.map(({ name, url }) => [name, deps.overrides.get(name) ?? url]));
+      services = Object.fromEntries([...urls].map(([name, url]) => [name, deps.dataSource(url)]));
     },
     metrics: () => ({ connections: wss.clients.size, subscriptions, upstreamSubscriptions: upstream.count, resumableSubscriptions: upstream.resumableCount }),
     async close() {
