@@ -1,17 +1,27 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connectRedis, ORDER_STATUS_CHANNEL_PREFIX, type Redis } from '@shopgraph/kit';
-import { gql, testRedisUrl } from '@shopgraph/kit/testing';
+import { testRedisUrl } from '@shopgraph/kit/testing';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { newCustomer, newProduct, orderInput, placeOrder, startOrders, waitForStatus, type Customer, type OrdersFixture } from '../../subgraphs/orders/test/helpers.ts';
+import {
+  type Customer,
+  moveShipment,
+  newCustomer,
+  newProduct,
+  orderInput,
+  type OrdersFixture,
+  placeOrder,
+  shipmentOf,
+  startOrders,
+  waitForStatus,
+} from '../../subgraphs/orders/test/helpers.ts';
 import { eventually, startReplica, startRouter } from '../../test/support/stack.ts';
 import { subscribe, wsClient } from '../../test/support/ws.ts';
 
 const TRACK = `subscription($id: ID!) { orderStatusChanged(orderId: $id) { status previousStatus sequence order { number status } } }`;
 const TRACK_PAYMENT = `subscription($id: ID!) { orderStatusChanged(orderId: $id) { status sequence order { number payment { status } } } }`;
-const UPDATE_SHIPMENT = 'mutation($id: ID!, $status: ShipmentStatus!) { updateShipmentStatus(shipmentId: $id, status: $status) { status } }';
 
 let f: OrdersFixture;
 let redis: Redis;
@@ -32,13 +42,7 @@ async function fulfilledOrder(customer?: Customer) {
   const owner = customer ?? (await newCustomer(f));
   const order = await placeOrder(f, owner, orderInput([{ productId: product, quantity: 1 }]));
   await waitForStatus(f, order.id, ['FULFILLING']);
-  const res = await gql(f.stack.url, 'query($id: ID!) { order(id: $id) { shipment { id } } }', { id: order.id }, { token: f.admin });
-  return { owner, order, shipmentId: res.data!.order.shipment.id as string };
-}
-
-async function moveShipment(routerUrl: string, shipmentId: string, status: string) {
-  const res = await gql(routerUrl, UPDATE_SHIPMENT, { id: shipmentId, status }, { token: f.admin });
-  expect(res.errors).toBeUndefined();
+  return { owner, order, shipmentId: await shipmentOf(f, order.id) };
 }
 
 /** Redis subscribers of an order's status channel, across every orders process. */
@@ -228,9 +232,9 @@ describe('subscription resilience', () => {
     const { owner, order, shipmentId } = await fulfilledOrder();
     const sub = subscribe(client(router.url, owner.token), TRACK_PAYMENT, { id: order.id });
     await eventually(() => channelSubscribers(order.id), (n) => n > 0);
-    await moveShipment(f.stack.url, shipmentId, 'IN_TRANSIT');
-    await moveShipment(f.stack.url, shipmentId, 'OUT_FOR_DELIVERY');
-    await moveShipment(f.stack.url, shipmentId, 'DELIVERED');
+    await moveShipment(f, shipmentId, 'IN_TRANSIT');
+    await moveShipment(f, shipmentId, 'OUT_FOR_DELIVERY');
+    await moveShipment(f, shipmentId, 'DELIVERED');
     const results = await sub.until(2);
     expect(sub.error).toBeUndefined();
     expect(results.map((r) => r.data?.orderStatusChanged.status)).toEqual(['SHIPPED', 'DELIVERED']);
@@ -246,14 +250,14 @@ describe('subscription resilience', () => {
     const { owner, order, shipmentId } = await fulfilledOrder();
     const sub = subscribe(client(f.stack.url, owner.token), TRACK, { id: order.id });
     await eventually(() => channelSubscribers(order.id), (n) => n > 0);
-    await moveShipment(f.stack.url, shipmentId, 'IN_TRANSIT');
+    await moveShipment(f, shipmentId, 'IN_TRANSIT');
     await sub.until(1);
 
     // orders' HTTP/WebSocket side goes away (its workers keep running, as another replica's would).
     const port = Number(new URL(f.stack.subgraphs.orders!.url).port);
     await stopOrdersOnPort();
-    await moveShipment(f.stack.url, shipmentId, 'OUT_FOR_DELIVERY');
-    await moveShipment(f.stack.url, shipmentId, 'DELIVERED');
+    await moveShipment(f, shipmentId, 'OUT_FOR_DELIVERY');
+    await moveShipment(f, shipmentId, 'DELIVERED');
     await waitForStatus(f, order.id, ['DELIVERED']);
     expect(sub.results).toHaveLength(1);
 
@@ -281,9 +285,9 @@ describe('subscription resilience', () => {
     // One Redis listener per orders process: the events cross processes through Redis.
     expect(await eventually(() => channelSubscribers(order.id), (n) => n === 2)).toBe(2);
 
-    await moveShipment(second.url, shipmentId, 'IN_TRANSIT');
-    await moveShipment(f.stack.url, shipmentId, 'OUT_FOR_DELIVERY');
-    await moveShipment(f.stack.url, shipmentId, 'DELIVERED');
+    await moveShipment(f, shipmentId, 'IN_TRANSIT', second.url);
+    await moveShipment(f, shipmentId, 'OUT_FOR_DELIVERY');
+    await moveShipment(f, shipmentId, 'DELIVERED');
     for (const sub of [viaFirst, viaSecond]) {
       const results = await sub.until(2);
       expect(sub.error).toBeUndefined();
@@ -304,7 +308,7 @@ describe('resuming myOrderUpdates', () => {
     // Whichever orders process serves the router now goes away; the change is committed meanwhile.
     const port = Number(new URL(f.stack.subgraphs.orders!.url).port);
     await stopOrdersOnPort();
-    await moveShipment(f.stack.url, shipmentId, 'IN_TRANSIT');
+    await moveShipment(f, shipmentId, 'IN_TRANSIT');
     await waitForStatus(f, order.id, ['SHIPPED']);
 
     const restarted = await startReplica(f.stack, 'orders', { port });

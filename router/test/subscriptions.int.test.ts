@@ -1,9 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gql } from '@shopgraph/kit/testing';
 import type { Client } from 'graphql-ws';
 import { eventually } from '../../test/support/stack.ts';
 import { subscribe, wsClient } from '../../test/support/ws.ts';
-import { newCustomer, newProduct, orderInput, placeOrder, startOrders, waitForStatus, type OrdersFixture } from '../../subgraphs/orders/test/helpers.ts';
+import {
+  moveShipment,
+  newCustomer,
+  newProduct,
+  orderInput,
+  type OrdersFixture,
+  placeOrder,
+  shipmentOf,
+  startOrders,
+  waitForStatus,
+} from '../../subgraphs/orders/test/helpers.ts';
 
 const TRACK = `subscription($id: ID!) {
   orderStatusChanged(orderId: $id) {
@@ -56,10 +65,7 @@ describe('federated subscriptions', () => {
     await waitForStatus(f, order.id, ['FULFILLING']);
     const track = subscribe(client(customer.token), TRACK, { id: order.id });
     await eventually(async () => f.orders.statusStreams.listenerCount(), (n) => n > 0);
-    const shipment = await gql(f.stack.url, 'query($id: ID!) { order(id: $id) { shipment { id } } }', { id: order.id }, { token: f.admin });
-    const shipmentId = shipment.data!.order.shipment.id;
-    const update = 'mutation($id: ID!, $status: ShipmentStatus!) { updateShipmentStatus(shipmentId: $id, status: $status) { status } }';
-    expect((await gql(f.stack.url, update, { id: shipmentId, status: 'IN_TRANSIT' }, { token: f.admin })).errors).toBeUndefined();
+    await moveShipment(f, await shipmentOf(f, order.id), 'IN_TRANSIT');
     const [shipped] = await track.until(1);
     expect(track.error).toBeUndefined();
     const event = shipped!.data!.orderStatusChanged;
@@ -80,11 +86,8 @@ describe('federated subscriptions', () => {
     const customer = await newCustomer(f);
     const order = await placeOrder(f, customer, orderInput([{ productId: product, quantity: 1 }]));
     await waitForStatus(f, order.id, ['FULFILLING']);
-    const shipment = await gql(f.stack.url, 'query($id: ID!) { order(id: $id) { shipment { id } } }', { id: order.id }, { token: f.admin });
-    const move = async (status: string) => {
-      const res = await gql(f.stack.url, 'mutation($id: ID!, $s: ShipmentStatus!) { updateShipmentStatus(shipmentId: $id, status: $s) { status } }', { id: shipment.data!.order.shipment.id, s: status }, { token: f.admin });
-      expect(res.errors).toBeUndefined();
-    };
+    const shipmentId = await shipmentOf(f, order.id);
+    const move = (status: string) => moveShipment(f, shipmentId, status);
     const query = 'subscription($id: ID!) { orderStatusChanged(orderId: $id) { status order { payment { status } } } }';
     const payments = f.stack.subgraphs.payments!.queries;
 

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OrdersSubgraph } from '../../subgraphs/orders/src/server.ts';
 import { orderIdOf } from '../../subgraphs/orders/src/services/checkout.service.ts';
 import { type Browser, findChromium, launchBrowser, type Page } from '../../test/support/browser.ts';
-import { adminToken, createTestProduct, eventually, newUserInput, REGISTER, startStack, type TestStack } from '../../test/support/stack.ts';
+import { moveShipment, newProduct, shipmentOf } from '../../test/support/shop.ts';
+import { adminToken, eventually, newUserInput, REGISTER, startStack, type TestStack } from '../../test/support/stack.ts';
 
 /**
  * The live order tracking page (/track/<orderId>) in headless Chromium: it signs in, subscribes over
@@ -71,15 +72,6 @@ async function waitForPage(page: Page, done: (state: PageState) => boolean, time
 
 /** Markup in data must reach the page as text. */
 const PRODUCT_NAME = 'Scarf <img src=x onerror="document.title=1">';
-
-async function newProduct(admin: string): Promise<string> {
-  const id = await createTestProduct(stack, admin, { name: PRODUCT_NAME });
-  const price = await gql(stack.url, 'mutation($id: ID!) { setPrice(productId: $id, amount: 1500, currency: "EUR") { amount } }', { id }, { token: admin });
-  expect(price.errors).toBeUndefined();
-  const stock = await gql(stack.url, 'mutation($id: ID!) { adjustStock(productId: $id, delta: 10, reason: "delivery") { available } }', { id }, { token: admin });
-  expect(stock.errors).toBeUndefined();
-  return id;
-}
 
 async function newCustomer(): Promise<{ id: string; token: string; email: string; password: string }> {
   const input = newUserInput();
@@ -163,7 +155,7 @@ describe('GET /track/<orderId>', () => {
 
   browserTest('follows an order live from waiting to PAID, and on to SHIPPED', async () => {
     const admin = await adminToken(stack);
-    const productId = await newProduct(admin);
+    const productId = await newProduct({ stack, admin }, { name: PRODUCT_NAME, price: 1_500, stock: 10 });
     const customer = await newCustomer();
     // Order ids are derived from the customer and the idempotency key: the page can be opened first.
     const idempotencyKey = randomUUID();
@@ -240,9 +232,7 @@ describe('GET /track/<orderId>', () => {
     expect(await eventually(listeners, (n) => n === 2)).toBe(2);
 
     // The carrier picks the parcel up: both tabs show SHIPPED as it happens.
-    const shipment = await gql(stack.url, 'query($id: ID!) { order(id: $id) { shipment { id } } }', { id: orderId }, { token: admin });
-    const update = 'mutation($id: ID!) { updateShipmentStatus(shipmentId: $id, status: IN_TRANSIT) { status } }';
-    expect((await gql(stack.url, update, { id: shipment.data!.order.shipment.id }, { token: admin })).errors).toBeUndefined();
+    await moveShipment({ stack, admin }, await shipmentOf({ stack, admin }, orderId), 'IN_TRANSIT');
     for (const tab of [page, second]) {
       const shipped = await waitForPage(tab, (s) => s.status === 'SHIPPED' && /\(In transit\)/.test(s.text));
       expect(shipped.timeline.at(-1)).toEqual({ sequence: 5, status: 'SHIPPED', source: 'live' });

@@ -7,11 +7,13 @@ import { Queue } from 'bullmq';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import postgres from 'postgres';
 import { expect } from 'vitest';
-import { adminToken, createTestProduct, eventually, newUserInput, REGISTER, type StackOptions, startStack, type TestStack } from '../../../test/support/stack.ts';
+import { ADDRESS } from '../../../test/support/shop.ts';
+import { adminToken, eventually, newUserInput, REGISTER, type StackOptions, startStack, type TestStack } from '../../../test/support/stack.ts';
 import { type SmtpSink, startSmtpSink } from '../src/dev/smtp-sink.ts';
 import type { NotificationsSubgraph } from '../src/server.ts';
 
 export { eventually };
+export { ADDRESS, moveShipment, newProduct, shipmentOf } from '../../../test/support/shop.ts';
 
 /** Small, fast retry settings: every reliability test finishes in seconds. */
 export const FAST_RETRIES = { NOTIFY_MAX_ATTEMPTS: '6', NOTIFY_BACKOFF_MS: '50', NOTIFY_BACKOFF_MAX_MS: '400', NOTIFY_LOCK_MS: '1000' };
@@ -81,18 +83,6 @@ export async function newCustomer(f: NotificationsFixture, name = 'Ada Lovelace'
   expect(res.errors).toBeUndefined();
   return { id: res.data!.register.user.id, email: res.data!.register.user.email, token: res.data!.register.accessToken };
 }
-
-/** A new active product priced in EUR, with stock. */
-export async function newProduct(f: NotificationsFixture, options: { name?: string; price?: number } = {}): Promise<string> {
-  const id = await createTestProduct(f.stack, f.admin, { weightGrams: 500, ...(options.name ? { name: options.name } : {}) });
-  const price = await gql(f.stack.url, 'mutation($id: ID!, $amount: Int!) { setPrice(productId: $id, amount: $amount, currency: "EUR") { amount } }', { id, amount: options.price ?? 1_000 }, { token: f.admin });
-  expect(price.errors).toBeUndefined();
-  const stock = await gql(f.stack.url, 'mutation($id: ID!) { adjustStock(productId: $id, delta: 100, reason: "delivery") { available } }', { id }, { token: f.admin });
-  expect(stock.errors).toBeUndefined();
-  return id;
-}
-
-export const ADDRESS = { recipientName: 'Ada Lovelace', line1: 'Hauptstraße 1', city: 'Berlin', postalCode: '10115', country: 'DE' };
 
 /** Places an order through the router (tok_visa) and returns `{ id, number }`. */
 export async function placeOrder(f: NotificationsFixture, customer: Customer, items: Array<{ productId: string; quantity: number }>, address: Record<string, unknown> = ADDRESS) {

@@ -12,6 +12,7 @@ import {
   type OrdersFixture,
   placeOrder,
   startOrders,
+  stockOf,
   trail,
   waitForStatus,
 } from './helpers.ts';
@@ -26,9 +27,6 @@ beforeAll(async () => {
   customer = await newCustomer(f);
 });
 afterAll(() => f?.stop());
-
-const stockOf = async (productId: string) =>
-  (await gql(f.stack.url, 'query($id: ID!) { product(id: $id) { stock { onHand reserved available } } }', { id: productId })).data!.product.stock;
 
 const FULL_ORDER = `query($id: ID!) { order(id: $id) {
   id number status subtotal { amount currency } discount { amount } shippingCost { amount } total { amount formatted }
@@ -66,7 +64,7 @@ describe('checkout', () => {
     expect(order.statusHistory.map((h: { previousStatus: string | null }) => h.previousStatus)).toEqual([null, 'PENDING', 'RESERVED', 'PAID']);
 
     // The stock left the warehouse; one capture; every change is in the outbox, in order.
-    expect(await stockOf(a)).toEqual({ onHand: 7, reserved: 0, available: 7 });
+    expect(await stockOf(f, a)).toEqual({ onHand: 7, reserved: 0, available: 7 });
     expect(await captureCount(f, placed.id)).toBe(1);
     const { events } = await trail(f, placed.id);
     expect(events.map((e) => [e.sequence, e.status, e.previousStatus])).toEqual([
@@ -97,7 +95,7 @@ describe('checkout', () => {
     const order = (await gql(f.stack.url, ORDER, { id: placed.id }, { token: customer.token })).data!.order;
     expect(order.failureReason).toMatch(/declined/i);
     expect(order.statusHistory.map((h: { status: string }) => h.status)).toEqual(['PENDING', 'RESERVED', 'PAYMENT_FAILED']);
-    expect(await stockOf(a)).toEqual({ onHand: 4, reserved: 0, available: 4 });
+    expect(await stockOf(f, a)).toEqual({ onHand: 4, reserved: 0, available: 4 });
     expect(await captureCount(f, placed.id)).toBe(0);
   });
 
@@ -109,8 +107,8 @@ describe('checkout', () => {
     const order = (await gql(f.stack.url, ORDER, { id: placed.id }, { token: customer.token })).data!.order;
     expect(order.failureReason).toContain('Rare lamp');
     expect(order.failureReason).not.toContain('Plenty');
-    expect(await stockOf(a)).toEqual({ onHand: 5, reserved: 0, available: 5 });
-    expect(await stockOf(b)).toEqual({ onHand: 1, reserved: 0, available: 1 });
+    expect(await stockOf(f, a)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+    expect(await stockOf(f, b)).toEqual({ onHand: 1, reserved: 0, available: 1 });
     expect(await captureCount(f, placed.id)).toBe(0);
   });
 

@@ -12,7 +12,11 @@ import { gql, testRedisUrl, uniqueName } from '@shopgraph/kit/testing';
 import { Queue } from 'bullmq';
 import postgres from 'postgres';
 import { expect } from 'vitest';
-import { adminToken, createTestProduct, eventually, newUserInput, REGISTER, startStack, type TestStack } from '../../../test/support/stack.ts';
+import { adminToken, eventually, newUserInput, REGISTER, startStack, type TestStack } from '../../../test/support/stack.ts';
+
+import { ADDRESS } from '../../../test/support/shop.ts';
+
+export { ADDRESS, moveShipment, newProduct, shipmentOf, stockOf } from '../../../test/support/shop.ts';
 import { CHECKOUT_QUEUE } from '../src/jobs/checkout.worker.ts';
 import type { OrdersSubgraph } from '../src/server.ts';
 
@@ -66,21 +70,6 @@ export async function startOrders(env: { orders?: Record<string, string> } = {})
   };
 }
 
-/** A new active product priced in EUR with `stock` units on hand. */
-export async function newProduct(f: OrdersFixture, options: { stock?: number; price?: number; name?: string; weightGrams?: number } = {}): Promise<string> {
-  const id = await createTestProduct(f.stack, f.admin, {
-    weightGrams: options.weightGrams ?? 500,
-    ...(options.name ? { name: options.name } : {}),
-  });
-  const price = await gql(f.stack.url, 'mutation($id: ID!, $amount: Int!) { setPrice(productId: $id, amount: $amount, currency: "EUR") { amount } }', { id, amount: options.price ?? 1_000 }, { token: f.admin });
-  expect(price.errors).toBeUndefined();
-  if ((options.stock ?? 100) > 0) {
-    const stock = await gql(f.stack.url, 'mutation($id: ID!, $delta: Int!) { adjustStock(productId: $id, delta: $delta, reason: "delivery") { available } }', { id, delta: options.stock ?? 100 }, { token: f.admin });
-    expect(stock.errors).toBeUndefined();
-  }
-  return id;
-}
-
 export interface Customer {
   id: string;
   token: string;
@@ -91,8 +80,6 @@ export async function newCustomer(f: OrdersFixture): Promise<Customer> {
   expect(res.errors).toBeUndefined();
   return { id: res.data!.register.user.id, token: res.data!.register.accessToken };
 }
-
-export const ADDRESS = { recipientName: 'Ada Lovelace', line1: 'Hauptstraße 1', city: 'Berlin', postalCode: '10115', country: 'DE' };
 
 export const ORDER_FIELDS = `id number status failureReason placedAt updatedAt
   subtotal { amount currency formatted } discount { amount } shippingCost { amount currency } total { amount currency formatted }

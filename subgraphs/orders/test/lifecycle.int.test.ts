@@ -6,6 +6,7 @@ import {
   captureCount,
   type Customer,
   eventually,
+  moveShipment,
   newCustomer,
   newProduct,
   ORDER,
@@ -14,6 +15,7 @@ import {
   placeOrder,
   shipmentEvent,
   startOrders,
+  stockOf,
   trail,
   waitForStatus,
 } from './helpers.ts';
@@ -28,9 +30,6 @@ beforeAll(async () => {
   customer = await newCustomer(f);
 });
 afterAll(() => f?.stop());
-
-const stockOf = async (productId: string) =>
-  (await gql(f.stack.url, 'query($id: ID!) { product(id: $id) { stock { onHand reserved available } } }', { id: productId })).data!.product.stock;
 
 const paymentAndShipment = async (orderId: string, token = f.admin) =>
   (await gql(f.stack.url, 'query($id: ID!) { order(id: $id) { payment { status } shipment { id status cancelled } } }', { id: orderId }, { token })).data!.order;
@@ -52,7 +51,7 @@ describe('cancelOrder', () => {
     expect(res.data!.cancelOrder.statusHistory.at(-1)).toEqual({ status: 'REFUNDED', previousStatus: 'FULFILLING', reason: 'Changed my mind' });
     expect(await paymentAndShipment(order.id)).toMatchObject({ payment: { status: 'REFUNDED' }, shipment: { cancelled: true, status: 'LABEL_CREATED' } });
     // The committed units left the warehouse with the (voided) shipment; they stay out until counted back in.
-    expect(await stockOf(order.productId)).toEqual({ onHand: 9, reserved: 0, available: 9 });
+    expect(await stockOf(f, order.productId)).toEqual({ onHand: 9, reserved: 0, available: 9 });
     // Cancelling again changes nothing.
     const again = await gql(f.stack.url, CANCEL, { id: order.id }, { token: customer.token });
     expect(again.data!.cancelOrder.status).toBe('REFUNDED');
@@ -76,10 +75,7 @@ describe('cancelOrder', () => {
     expect(cancel.errors![0]!.message).toMatch(/already shipped/);
     expect(await paymentAndShipment(order.id)).toMatchObject({ payment: { status: 'CAPTURED' }, shipment: { cancelled: false } });
 
-    for (const status of ['OUT_FOR_DELIVERY', 'DELIVERED']) {
-      const res = await gql(f.stack.url, 'mutation($id: ID!, $status: ShipmentStatus!) { updateShipmentStatus(shipmentId: $id, status: $status) { status } }', { id: shipment.id, status }, { token: f.admin });
-      expect(res.errors).toBeUndefined();
-    }
+    for (const status of ['OUT_FOR_DELIVERY', 'DELIVERED']) await moveShipment(f, shipment.id, status);
     expect(await waitForStatus(f, order.id, ['DELIVERED'])).toBe('DELIVERED');
     const { history } = await trail(f, order.id);
     expect(history).toEqual(['PENDING', 'RESERVED', 'PAID', 'FULFILLING', 'SHIPPED', 'DELIVERED']);
@@ -121,7 +117,7 @@ describe('cancelOrder', () => {
       expect(await captureCount(f, id)).toBeLessThanOrEqual(1);
     }
     // No units stay held for the cancelled orders.
-    const stock = await eventually(() => stockOf(productId), (s) => s.reserved === 0);
+    const stock = await eventually(() => stockOf(f, productId), (s) => s.reserved === 0);
     expect(stock.reserved).toBe(0);
   });
 });

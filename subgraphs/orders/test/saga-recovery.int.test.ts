@@ -4,7 +4,20 @@ import { gql, testRedisUrl } from '@shopgraph/kit/testing';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { IllegalTransition } from '../src/services/order-status.ts';
-import { CANCEL, captureCount, type Customer, newCustomer, newProduct, orderInput, type OrdersFixture, placeOrder, startOrders, trail, waitForStatus } from './helpers.ts';
+import {
+  CANCEL,
+  captureCount,
+  type Customer,
+  newCustomer,
+  newProduct,
+  orderInput,
+  type OrdersFixture,
+  placeOrder,
+  startOrders,
+  stockOf,
+  trail,
+  waitForStatus,
+} from './helpers.ts';
 
 /**
  * The saga without an in-process worker: status changes under races, cancellation before payment, and a
@@ -23,9 +36,6 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 afterAll(() => f?.stop());
-
-const stockOf = async (productId: string) =>
-  (await gql(f.stack.url, 'query($id: ID!) { product(id: $id) { stock { onHand reserved available } } }', { id: productId })).data!.product.stock;
 
 describe('status changes', () => {
   it('refuses illegal transitions, and lets exactly one of racing changes win', async () => {
@@ -56,7 +66,7 @@ describe('cancel before payment', () => {
     const res = await gql(f.stack.url, CANCEL, { id: placed.id }, { token: customer.token });
     expect(res.data!.cancelOrder).toMatchObject({ status: 'CANCELLED', failureReason: 'Cancelled by the customer' });
     expect(await f.orders.saga.run(placed.id)).toBe('CANCELLED');
-    expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
+    expect(await stockOf(f, productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
     expect(await captureCount(f, placed.id)).toBe(0);
   });
 
@@ -67,11 +77,11 @@ describe('cancel before payment', () => {
     const reserved = await f.orders.ports.reserveStock(placed.id, [{ productId, quantity: 2 }], 900);
     expect(reserved.status).toBe('RESERVED');
     expect(await f.orders.store.transition(placed.id, 'PENDING', 'RESERVED')).not.toBeNull();
-    expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 2, available: 1 });
+    expect(await stockOf(f, productId)).toEqual({ onHand: 3, reserved: 2, available: 1 });
 
     const res = await gql(f.stack.url, CANCEL, { id: placed.id, reason: 'Found it cheaper' }, { token: f.admin });
     expect(res.data!.cancelOrder).toMatchObject({ status: 'CANCELLED', failureReason: 'Found it cheaper' });
-    expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
+    expect(await stockOf(f, productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
     expect(await f.orders.saga.run(placed.id)).toBe('CANCELLED');
     expect(await captureCount(f, placed.id)).toBe(0);
     expect((await trail(f, placed.id)).history).toEqual(['PENDING', 'RESERVED', 'CANCELLED']);
@@ -119,7 +129,7 @@ describe('crash safety', () => {
     startWorker();
 
     for (const order of placed) expect(await waitForStatus(f, order.id, ['FULFILLING'], 30_000)).toBe('FULFILLING');
-    expect(await stockOf(productId)).toEqual({ onHand: 8, reserved: 0, available: 8 });
+    expect(await stockOf(f, productId)).toEqual({ onHand: 8, reserved: 0, available: 8 });
     const inventory = postgres(f.stack.subgraphs.inventory!.databaseUrl, { max: 1, onnotice: () => {} });
     try {
       for (const order of placed) {

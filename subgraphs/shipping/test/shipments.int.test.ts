@@ -14,6 +14,7 @@ import {
   shipmentInput,
   UPDATE_STATUS,
 } from './helpers.ts';
+import { ALLOWED } from './documented-moves.ts';
 
 /** Internal operations for checkout (quote, label, void) and the admin status mutation through the router. */
 
@@ -175,18 +176,6 @@ describe('updateShipmentStatus (admin, through the router)', () => {
   });
 
   it('allows exactly the documented moves; anything else is a CONFLICT that changes nothing', async () => {
-    const allowed = new Set([
-      'LABEL_CREATED>IN_TRANSIT',
-      'LABEL_CREATED>EXCEPTION',
-      'IN_TRANSIT>OUT_FOR_DELIVERY',
-      'IN_TRANSIT>EXCEPTION',
-      'IN_TRANSIT>RETURNED',
-      'OUT_FOR_DELIVERY>DELIVERED',
-      'OUT_FOR_DELIVERY>EXCEPTION',
-      'OUT_FOR_DELIVERY>RETURNED',
-      'EXCEPTION>IN_TRANSIT',
-      'EXCEPTION>RETURNED',
-    ]);
     const pathTo: Record<string, string[]> = {
       LABEL_CREATED: [],
       IN_TRANSIT: ['IN_TRANSIT'],
@@ -202,7 +191,7 @@ describe('updateShipmentStatus (admin, through the router)', () => {
         const shipment = await createShipment(stack);
         await moveAlong(shipment.id, pathTo[from]!);
         const res = await updateStatus(shipment.id, to);
-        if (allowed.has(`${from}>${to}`)) {
+        if (ALLOWED.has(`${from}>${to}`)) {
           expect(res.errors, `${from} → ${to}`).toBeUndefined();
           expect(res.data!.updateShipmentStatus.status).toBe(to);
         } else {

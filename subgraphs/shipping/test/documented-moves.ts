@@ -1,0 +1,13 @@
+/** Every allowed move, written out (not derived from the code under test). */
+export const ALLOWED = new Set([
+  'LABEL_CREATED>IN_TRANSIT',
+  'LABEL_CREATED>EXCEPTION',
+  'IN_TRANSIT>OUT_FOR_DELIVERY',
+  'IN_TRANSIT>EXCEPTION',
+  'IN_TRANSIT>RETURNED',
+  'OUT_FOR_DELIVERY>DELIVERED',
+  'OUT_FOR_DELIVERY>EXCEPTION',
+  'OUT_FOR_DELIVERY>RETURNED',
+  'EXCEPTION>IN_TRANSIT',
+  'EXCEPTION>RETURNED',
+]);
