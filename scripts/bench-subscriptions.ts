@@ -302,7 +302,8 @@ async function run(label: string, n: number, query: string): Promise<RunResult> 
 
     // Drive: orders at a fixed rate, round robin over the customers; then wait for the events to arrive.
     const expectedIfClean = Array.from({ length: orderCount }, (_, k) => CHECKOUT.length * perCustomer[k % customers]!).reduce((a, b) => a + b, 0);
-    const cpu0 = {
+    // CPU seconds so far of each process of interest, the stack, the machine; and the wall clock.
+    const cpuSnapshot = () => ({
       router: cpuSeconds(router),
       orders: cpuSeconds(orders),
       products: cpuSeconds(products),
@@ -311,7 +312,8 @@ async function run(label: string, n: number, query: string): Promise<RunResult> 
       stack: treeCpuSeconds(stack.pid),
       machine: machineCpuSeconds(),
       wall: performance.now(),
-    };
+    });
+    const cpu0 = cpuSnapshot();
     const load0 = loadavg()[0]!;
     const placements: Array<Promise<{ id: string; customer: number } | null>> = [];
     for (let k = 0; k < orderCount; k += 1) {
@@ -339,16 +341,7 @@ async function run(label: string, n: number, query: string): Promise<RunResult> 
       }
       await sleep(50);
     }
-    const cpu1 = {
-      router: cpuSeconds(router),
-      orders: cpuSeconds(orders),
-      products: cpuSeconds(products),
-      payments: cpuSeconds(payments),
-      self: selfCpuSeconds(),
-      stack: treeCpuSeconds(stack.pid),
-      machine: machineCpuSeconds(),
-      wall: performance.now(),
-    };
+    const cpu1 = cpuSnapshot();
     const load1 = loadavg()[0]!;
     await sleep(1_000); // anything late or duplicated
 
