@@ -10,7 +10,11 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'router/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // SHOPGRAPH_TEST_CANARY: `npm run test:canary` runs the deliberately failing tests of test/canary/ through
+    // this same configuration, to prove that failing tests fail the run (see scripts/test.ts).
+    include: process.env.SHOPGRAPH_TEST_CANARY
+      ? ['test/canary/*.canary.ts']
+      : ['packages/*/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'router/test/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['packages/kit/src/testing/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

