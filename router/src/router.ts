@@ -50,7 +50,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
   // is set. shopgraph sends nothing anywhere by itself; set it to false to opt in.
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const gateway = new ApolloGateway({
-    logger,
+    logger: gatewayLogger(logger),
     supergraphSdl: async ({ update }) => {
       const read = () => deps.supergraphSdl ?? readFileSync(env.SUPERGRAPH_PATH, 'utf8');
       let last = read();
@@ -197,3 +197,16 @@ query Me {
   me { id email name role addresses { city country } }
 }
 `;
+
+/**
+ * The gateway's logger: its multi-line announcements ("Gateway successfully loaded schema.\n\t* Mode:
+ * unmanaged") keep their first line at info and the rest at debug, so that a log stays one line an event.
+ */
+function gatewayLogger(logger: Logger): Logger {
+  const info = (message: unknown): void => {
+    const [first, ...rest] = String(message).split('\n');
+    if (rest.length) logger.debug({ detail: rest.map((line) => line.trim()).join(' ') }, first!.trim());
+    logger.info(first!.trim());
+  };
+  return Object.assign(Object.create(logger) as Logger, { info });
+}
