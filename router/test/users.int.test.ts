@@ -149,7 +149,10 @@ describe('refresh tokens', () => {
     const { refreshToken } = await register();
     expect((await gql(stack.url, LOGOUT, { t: refreshToken })).data).toEqual({ logout: true });
     expect((await gql(stack.url, LOGOUT, { t: refreshToken })).data).toEqual({ logout: false });
-    expect(errorCode(await gql(stack.url, REFRESH, { t: refreshToken }))).toBe('UNAUTHENTICATED');
+    const refused = await gql(stack.url, REFRESH, { t: refreshToken });
+    expect(errorCode(refused)).toBe('UNAUTHENTICATED');
+    // Signing out is not a stolen token: the message says what happened.
+    expect(refused.errors![0]!.message).toBe('This sign-in has ended (signed out); sign in again');
   });
 });
 

@@ -53,6 +53,8 @@ export const refreshTokens = pgTable(
     tokenHash: text('token_hash').notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    /** Why it was revoked: `rotated` (spent on a refresh), `logout`, or `reuse` (a spent token came back). */
+    revokedReason: text('revoked_reason', { enum: ['rotated', 'logout', 'reuse'] }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

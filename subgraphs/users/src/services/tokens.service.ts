@@ -126,14 +126,16 @@ export class TokenService {
     const outcome = await this.db.transaction(async (tx) => {
       const [row] = await tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hashToken(refreshToken))).for('update');
       if (!row) return { error: 'Invalid refresh token' } as const;
+      // A token revoked by signing out is simply over; a spent one presented again means it was stolen.
+      if (row.revokedReason === 'logout') return { error: 'This sign-in has ended (signed out); sign in again' } as const;
       if (row.revokedAt) {
-        await this.revokeFamily(tx, row.familyId);
+        await this.revokeFamily(tx, row.familyId, 'reuse');
         return { error: 'Refresh token was already used; every session of this sign-in has been revoked' } as const;
       }
       if (row.expiresAt <= new Date()) return { error: 'Refresh token has expired' } as const;
       const user = await loadUser(row.userId);
       if (!user) return { error: 'Invalid refresh token' } as const;
-      await tx.update(refreshTokens).set({ revokedAt: new Date() }).where(eq(refreshTokens.id, row.id));
+      await tx.update(refreshTokens).set({ revokedAt: new Date(), revokedReason: 'rotated' }).where(eq(refreshTokens.id, row.id));
       return { tokens: await this.issueInFamily(tx, user, row.familyId), user } as const;
     });
     if ('error' in outcome) throw userError(ErrorCode.UNAUTHENTICATED, outcome.error ?? 'Invalid refresh token');
@@ -144,13 +146,13 @@ export class TokenService {
   async revoke(refreshToken: string): Promise<boolean> {
     const [row] = await this.db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hashToken(refreshToken)));
     if (!row || row.revokedAt) return false;
-    return (await this.revokeFamily(this.db, row.familyId)) > 0;
+    return (await this.revokeFamily(this.db, row.familyId, 'logout')) > 0;
   }
 
-  private async revokeFamily(db: Exec, familyId: string): Promise<number> {
+  private async revokeFamily(db: Exec, familyId: string, reason: 'logout' | 'reuse'): Promise<number> {
     const revoked = await db
       .update(refreshTokens)
-      .set({ revokedAt: new Date() })
+      .set({ revokedAt: new Date(), revokedReason: reason })
       .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)))
       .returning({ id: refreshTokens.id });
     return revoked.length;
