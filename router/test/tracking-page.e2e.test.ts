@@ -242,4 +242,31 @@ describe('GET /track/<orderId>', () => {
     await page.close();
     expect(await eventually(listeners, (n) => n === 0)).toBe(0);
   });
+
+  browserTest('says plainly that an order whose payment failed will not ship', async () => {
+    const admin = await adminToken(stack);
+    const productId = await newProduct({ stack, admin }, { name: PRODUCT_NAME, price: 900, stock: 5 });
+    const customer = await newCustomer();
+    const placed = await gql(
+      stack.url,
+      `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`,
+      {
+        input: {
+          items: [{ productId, quantity: 1 }],
+          shippingAddress: { recipientName: 'Ada Lovelace', line1: 'Hauptstraße 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
+          paymentToken: 'tok_chargeDeclined',
+          idempotencyKey: randomUUID(),
+        },
+      },
+      { token: customer.token },
+    );
+    expect(placed.errors).toBeUndefined();
+    const page = await browser!.newPage();
+    await page.navigate(`${stack.routerOrigin}/track/${placed.data!.placeOrder.id}#token=${customer.token}`);
+    const failed = await waitForPage(page, (s) => s.status === 'PAYMENT_FAILED');
+    expect(failed.message).toBe('The payment for this order failed.');
+    expect(failed.text).toContain('Not shipped');
+    expect(failed.text).not.toContain('Once your order ships');
+    await page.close();
+  });
 });

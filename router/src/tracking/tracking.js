@@ -29,6 +29,15 @@
     REFUNDED: 'Refunded',
   };
 
+  /** What the page says about an order that has reached a final status. */
+  const FINAL_MESSAGES = {
+    DELIVERED: 'This order has been delivered.',
+    CANCELLED: 'This order was cancelled.',
+    REJECTED: 'This order could not be fulfilled.',
+    PAYMENT_FAILED: 'The payment for this order failed.',
+    REFUNDED: 'This order has been refunded.',
+  };
+
   const LOGIN = 'mutation SignIn($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }';
   const ORDER = `query TrackOrder($id: ID!) {
     order(id: $id) {
@@ -233,7 +242,11 @@
     $('payment-status').textContent = order.payment ? humanize(order.payment.status) : 'Not started';
     const shipment = order.shipment;
     $('tracking-number').textContent =
-      shipment && shipment.trackingNumber ? `${shipment.trackingNumber} (${humanize(shipment.status)})` : 'Once your order ships';
+      shipment && shipment.trackingNumber
+        ? `${shipment.trackingNumber} (${humanize(shipment.status)})`
+        : FINAL.includes(order.status)
+          ? 'Not shipped'
+          : 'Once your order ships';
     if (order.items) {
       $('items').replaceChildren(
         ...order.items.map((line) => {
@@ -244,7 +257,7 @@
       );
     }
     renderTimeline();
-    if (FINAL.includes(order.status)) setMessage(`This order is ${label(order.status).toLowerCase()}.`);
+    if (FINAL.includes(order.status)) setMessage(FINAL_MESSAGES[order.status]);
     document.title = `Order ${order.number}: ${label(order.status)} · shopgraph`;
   }
 
