@@ -10,7 +10,7 @@ let sql: postgres.Sql;
 
 beforeAll(async () => {
   stack = await startStack({
-    usersEnv: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_ATTEMPTS_PER_IP: '40' },
+    usersEnv: { LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP: '3', LOGIN_MAX_ATTEMPTS_PER_IP: '40' },
   });
   sql = postgres(stack.usersDatabaseUrl, { max: 1 });
 });
@@ -80,7 +80,7 @@ describe('login', () => {
     expect(errorCode(wrong)).toBe('UNAUTHENTICATED');
   });
 
-  it('rate limits failed attempts per account, even for the right password afterwards', async () => {
+  it('rate limits failed attempts per account from one address, even for the right password afterwards', async () => {
     const { input } = await register();
     for (let i = 0; i < 3; i++) {
       expect(errorCode(await gql(stack.url, LOGIN, { email: input.email, password: 'wrong password!!' }))).toBe('UNAUTHENTICATED');

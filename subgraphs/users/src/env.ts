@@ -15,7 +15,9 @@ export const usersEnvShape = {
   JWT_ISSUER: z.string().default('shopgraph-users'),
   JWT_AUDIENCE: z.string().default('shopgraph'),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().positive().default(900),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(10),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP: z.coerce.number().int().positive().default(10),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(100),
+  LOGIN_KNOWN_ADDRESS_DAYS: z.coerce.number().int().positive().max(3650).default(90),
   LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().positive().default(100),
 };
 

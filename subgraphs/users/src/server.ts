@@ -30,8 +30,10 @@ export async function createUsersSubgraph(deps: {
   });
   const users = new UsersService(db.db, redis, tokens, {
     windowSeconds: env.LOGIN_WINDOW_SECONDS,
-    maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
     maxAttemptsPerIp: env.LOGIN_MAX_ATTEMPTS_PER_IP,
+    maxFailuresPerAccountAndIp: env.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP,
+    maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    knownAddressDays: env.LOGIN_KNOWN_ADDRESS_DAYS,
   });
   await tokens.ensureSigningKey();
   await users.ensureAdmin(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);

@@ -4,31 +4,25 @@ import {
   type Database,
   decodeTimeIdCursor,
   ErrorCode,
-  hitRateLimit,
   isUniqueViolation,
   isUuid,
   pageArgs,
   parseInput,
-  peekRateLimit,
   postalAddressSchema,
   type Redis,
-  resetRateLimit,
   toConnection,
   userError,
 } from '@shopgraph/kit';
 import { and, asc, desc, eq, inArray, lt, or } from 'drizzle-orm';
 import { z } from 'zod';
 import { addresses, type AddressRow, type schema, users, type UserRow } from '../db/schema.ts';
+import { LoginGuard, type LoginLimits } from './login-guard.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import type { IssuedTokens, TokenService } from './tokens.service.ts';
 
 type Db = Database<typeof schema>;
 
-export interface LoginLimits {
-  windowSeconds: number;
-  maxFailuresPerAccount: number;
-  maxAttemptsPerIp: number;
-}
+export type { LoginLimits } from './login-guard.ts';
 
 const MAX_ADDRESSES_PER_USER = 50;
 
@@ -50,12 +44,16 @@ const addressInput = postalAddressSchema;
 
 /** Accounts, credentials and addresses. */
 export class UsersService {
+  private readonly loginGuard: LoginGuard;
+
   constructor(
     private readonly db: Db,
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly tokens: TokenService,
-    private readonly limits: LoginLimits,
-  ) {}
+    limits: LoginLimits,
+  ) {
+    this.loginGuard = new LoginGuard(redis, limits);
+  }
 
   async register(input: unknown): Promise<IssuedTokens & { user: UserRow }> {
     const values = parseInput(registerInput, input);
@@ -72,31 +70,16 @@ export class UsersService {
   }
 
   /**
-   * Signs in. Unknown email and wrong password give the same error after the same work; failures
-   * are counted per account and attempts per client address, both in Redis.
+   * Signs in. Unknown email and wrong password give the same error after the same work. The attempt
+   * is reserved against the sign-in limits before the password is checked (see LoginGuard).
    */
   async login(rawEmail: string, password: string, clientIp: string | undefined): Promise<IssuedTokens & { user: UserRow }> {
     const normalized = rawEmail.trim().toLowerCase();
-    const accountKey = `login:account:${normalized}`;
-    const ipKey = `login:ip:${clientIp ?? 'unknown'}`;
-    const { windowSeconds, maxAttemptsPerIp, maxFailuresPerAccount } = this.limits;
-    const [ip, account] = await Promise.all([
-      hitRateLimit(this.redis, ipKey, maxAttemptsPerIp, windowSeconds),
-      peekRateLimit(this.redis, accountKey, maxFailuresPerAccount),
-    ]);
-    const limited = !ip.allowed ? ip : !account.allowed ? account : undefined;
-    if (limited) {
-      throw userError(ErrorCode.RATE_LIMITED, 'Too many sign-in attempts; try again later', {
-        retryAfterSeconds: limited.retryAfterSeconds,
-      });
-    }
+    const attempt = await this.loginGuard.reserve(normalized, clientIp);
     const [user] = await this.db.select().from(users).where(eq(users.email, normalized)).limit(1);
     const ok = await verifyPassword(user?.passwordHash, password);
-    if (!ok || !user) {
-      await hitRateLimit(this.redis, accountKey, maxFailuresPerAccount, windowSeconds);
-      throw userError(ErrorCode.UNAUTHENTICATED, 'Email or password is incorrect');
-    }
-    await resetRateLimit(this.redis, accountKey);
+    if (!ok || !user) throw userError(ErrorCode.UNAUTHENTICATED, 'Email or password is incorrect');
+    await attempt.succeeded();
     return { ...(await this.tokens.issue(user)), user };
   }
 
