@@ -30,6 +30,36 @@ describe('webhook URL policy', () => {
     expect(blockedReason('::ffff:127.0.0.1', strict)).toMatch(/loopback or private/);
   });
 
+  it('judges IPv6 transition addresses by the IPv4 address they reach', () => {
+    const loopbackOrPrivate = [
+      '::7f00:1', // IPv4-compatible 127.0.0.1
+      '::a00:1', // IPv4-compatible 10.0.0.1
+      '::ffff:0:7f00:1', // IPv4-translated 127.0.0.1
+      '64:ff9b::7f00:1', // NAT64 127.0.0.1
+      '64:ff9b::c0a8:101', // NAT64 192.168.1.1
+      '64:ff9b:1::8.8.8.8', // NAT64 local-use prefix: the operator's own network
+      '2002:7f00:1::', // 6to4 127.0.0.1
+      '2002:a00:1::1', // 6to4 10.0.0.1
+      '2001:0:7f00:1::1', // Teredo with server 127.0.0.1
+      '2001:0:4136:e378:8000:63bf:80ff:fffe', // Teredo with client 127.0.0.1 (inverted)
+      'fec0::1', // deprecated site-local
+    ];
+    for (const address of loopbackOrPrivate) {
+      expect(blockedReason(address, strict), address).toMatch(/loopback or private/);
+      expect(blockedReason(address, dev), address).toBeNull();
+    }
+    for (const address of ['64:ff9b::a9fe:a9fe', '::a9fe:a9fe', '2002:a9fe:a9fe::', '::ffff:0:a9fe:a9fe', '2001:0:4136:e378:8000:63bf:5601:5601']) {
+      expect(blockedReason(address, dev), address).toMatch(/link-local/);
+    }
+    for (const url of ['http://[::7f00:1]/', 'http://[64:ff9b::a9fe:a9fe]/', 'http://[2002:7f00:1::]/']) {
+      expect(webhookUrlProblem(url, strict), url).not.toBeNull();
+    }
+    // Their public counterparts stay allowed.
+    for (const address of ['64:ff9b::808:808', '2002:808:808::1', '2606:4700:4700::1111', '8.8.8.8', '::ffff:8.8.8.8']) {
+      expect(blockedReason(address, strict), address).toBeNull();
+    }
+  });
+
   it('checks the address a hostname resolves to when connecting', async () => {
     const lookup = guardedLookup(strict);
     const error = await new Promise<Error | null>((resolve) => lookup('localhost', { all: true }, (err) => resolve(err)));

@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /**
  * Where webhooks may go. Admins type the URLs, and the service posts from inside the network: without these
@@ -14,38 +15,62 @@ export interface NetworkPolicy {
   allowLinkLocal: boolean;
 }
 
-const linkLocal = new BlockList();
-linkLocal.addSubnet('169.254.0.0', 16, 'ipv4');
-linkLocal.addSubnet('fe80::', 10, 'ipv6');
+type Verdict = 'public' | 'nonPublic' | 'linkLocal';
 
-const nonPublic = new BlockList();
-for (const [net, bits] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  nonPublic.addSubnet(net, bits, 'ipv4');
+/** ipaddr.js ranges that are not the public internet (link-local is told apart: see NetworkPolicy). */
+const NON_PUBLIC_RANGES = new Set([
+  // IPv4
+  'unspecified', 'broadcast', 'multicast', 'loopback', 'carrierGradeNat', 'private', 'reserved',
+  // IPv6
+  'uniqueLocal', 'deprecatedSiteLocal', 'discard', 'benchmarking', 'deprecatedOrchid', 'orchid2',
+  'droneRemoteIdProtocolEntityTags', 'segmentRouting',
+]);
+
+const ipv4 = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+
+/**
+ * The IPv4 addresses an IPv6 address carries and reaches through a transition mechanism: IPv4-mapped and
+ * -translated (::ffff:a.b.c.d, ::ffff:0:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96), 6to4
+ * (2002:AABB:CCDD::/16) and Teredo (2001::/32: server, and the client obfuscated by inversion). A host or
+ * gateway that speaks these delivers to the embedded IPv4 address, so that is the one to judge.
+ */
+function embeddedIPv4(address: ipaddr.IPv6, range: string): ipaddr.IPv4[] {
+  const p = address.parts;
+  switch (range) {
+    case 'ipv4Mapped':
+    case 'rfc6145':
+    case 'rfc6052':
+      return [ipv4(p[6]!, p[7]!)];
+    case '6to4':
+      return [ipv4(p[1]!, p[2]!)];
+    case 'teredo':
+      return [ipv4(p[2]!, p[3]!), ipv4(~p[6]! & 0xffff, ~p[7]! & 0xffff)];
+    default:
+      // IPv4-compatible (deprecated): ::/96 apart from :: and ::1, which range() names itself.
+      return range === 'unicast' && p.slice(0, 6).every((x) => x === 0) ? [ipv4(p[6]!, p[7]!)] : [];
+  }
 }
-nonPublic.addAddress('::', 'ipv6');
-nonPublic.addAddress('::1', 'ipv6');
-nonPublic.addSubnet('fc00::', 7, 'ipv6');
-nonPublic.addSubnet('ff00::', 8, 'ipv6');
+
+function verdict(address: ipaddr.IPv4 | ipaddr.IPv6): Verdict {
+  const range = address.range();
+  if (range === 'linkLocal') return 'linkLocal';
+  if (address.kind() === 'ipv6') {
+    // NAT64's local-use prefix (RFC 8215) translates into the operator's own network.
+    if (range === 'rfc6052' && address.match(ipaddr.IPv6.parse('64:ff9b:1::'), 48)) return 'nonPublic';
+    const embedded = embeddedIPv4(address as ipaddr.IPv6, range).map(verdict);
+    if (embedded.includes('linkLocal')) return 'linkLocal';
+    if (embedded.includes('nonPublic')) return 'nonPublic';
+  }
+  return NON_PUBLIC_RANGES.has(range) ? 'nonPublic' : 'public';
+}
 
 /** Why `address` may not be called under `policy`, or null when it may. */
 export function blockedReason(address: string, policy: NetworkPolicy): string | null {
-  let ip = address.replace(/^\[|\]$/g, '');
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) ip = mapped[1]!;
-  const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
-  if (!policy.allowLinkLocal && linkLocal.check(ip, family)) return `${ip} is a link-local (metadata) address`;
-  if (!policy.allowPrivate && nonPublic.check(ip, family)) return `${ip} is a loopback or private network address`;
+  const ip = address.replace(/^\[|\]$/g, '');
+  if (!ipaddr.isValid(ip)) return `${ip} is not an IP address`;
+  const found = verdict(ipaddr.parse(ip));
+  if (found === 'linkLocal' && !policy.allowLinkLocal) return `${ip} is a link-local (metadata) address`;
+  if (found === 'nonPublic' && !policy.allowPrivate) return `${ip} is a loopback or private network address`;
   return null;
 }
 
