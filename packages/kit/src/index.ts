@@ -17,5 +17,6 @@ export * from './subgraph-client.ts';
 export * from './outbox.ts';
 export * from './events.ts';
 export * from './validation.ts';
+export * from './text-input.ts';
 export * from './streams.ts';
 export * from './subscriptions.ts';

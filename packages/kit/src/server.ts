@@ -9,6 +9,7 @@ import type { Redis } from './redis.ts';
 import { createCallerVerifier, type AuthContext, type Caller } from './auth.ts';
 import { maskErrors } from './errors.ts';
 import { attachSubscriptionServer } from './subscriptions.ts';
+import { unstorableTextPlugin } from './text-input.ts';
 import { HttpError, graphqlHttpHandler, sendJson } from './http.ts';
 import type { Logger } from './logger.ts';
 
@@ -133,7 +134,7 @@ export async function createSubgraphServer<TContext extends AuthContext>(
     formatError,
     includeStacktraceInErrorResponses: false,
     // No Apollo usage reporting here, so federated traces would only cost time.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), unstorableTextPlugin()],
     // Our Lifecycle stops services in order; Apollo must not re-raise the signal itself.
     stopOnTerminationSignals: false,
     logger: options.logger,

@@ -15,6 +15,7 @@ import { WebSocketServer } from 'ws';
 import type { AuthContext, Caller } from './auth.ts';
 import { userError, ErrorCode } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { unstorableTextError } from './text-input.ts';
 
 /**
  * Federated subscriptions, subgraph side. The router subscribes over graphql-ws to the subgraph that owns a
@@ -155,6 +156,8 @@ export function attachSubscriptionServer<TContext extends AuthContext>(options: 
         }
         const errors = validate(options.schema, document);
         if (errors.length > 0) return errors;
+        const textError = unstorableTextError(document, payload.variables);
+        if (textError) return [textError];
         const resumeAfter = typeof payload.extensions?.resumeAfter === 'string' ? payload.extensions.resumeAfter : null;
         const request = (ctx.extra as unknown as { request: IncomingMessage }).request;
         const contextValue = await options.context(caller, request);
