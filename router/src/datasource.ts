@@ -1,14 +1,34 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { ASSERTION_HEADER } from '@shopgraph/kit';
+import { ASSERTION_HEADER, type AssertionSigner } from '@shopgraph/kit';
 import { GraphQLError } from 'graphql';
 import type { RouterContext } from './router.ts';
 
-/** Sends every subgraph request with the router's signed assertion and a timeout. */
+/**
+ * Sends every subgraph request with a timeout and an identity assertion signed for that request alone: its
+ * audience is this subgraph, it is bound to the operation and variables sent, and it expires in seconds.
+ * Signing per request (Ed25519, tens of microseconds) also means a late fetch of a long plan, or an event of a
+ * subscription that has been open for hours, never carries a stale assertion.
+ */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
+  constructor(
+    private readonly subgraph: string,
+    private readonly sign: AssertionSigner,
+    config: ConstructorParameters<typeof RemoteGraphQLDataSource<RouterContext>>[0],
+  ) {
+    super(config);
+  }
+
+  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): Promise<void> {
     const headers = request.http?.headers;
-    if (!headers || !('assertion' in context)) return;
-    headers.set(ASSERTION_HEADER, context.assertion);
+    if (!headers || !('requestId' in context)) return;
+    const assertion = await this.sign({
+      audience: this.subgraph,
+      request: { query: request.query, operationName: request.operationName, variables: request.variables },
+      viewer: context.viewer,
+      requestId: context.requestId,
+      ...(context.clientIp ? { clientIp: context.clientIp } : {}),
+    });
+    headers.set(ASSERTION_HEADER, assertion);
     headers.set('x-request-id', context.requestId);
   }
 
@@ -24,8 +44,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   }
 }
 
-/** A data source for the subgraph `url`, with the router's subgraph timeout. */
-export function subgraphDataSource(url: string, timeoutMs: number): SubgraphDataSource {
+/** The data source of subgraph `name` at `url`, with the router's subgraph timeout and assertion signer. */
+export function subgraphDataSource(name: string, url: string, timeoutMs: number, sign: AssertionSigner): SubgraphDataSource {
   const timeoutFetch: typeof fetch = (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-  return new SubgraphDataSource({ url, fetcher: timeoutFetch as never });
+  return new SubgraphDataSource(name, sign, { url, fetcher: timeoutFetch as never });
 }

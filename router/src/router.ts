@@ -18,6 +18,7 @@ import {
 import { subgraphUrlOverrides, type RouterEnv } from './env.ts';
 import { bearerToken, createAccessTokenVerifier } from './jwt.ts';
 import { subgraphDataSource } from './datasource.ts';
+import { clientErrorPlugins } from './client-errors.ts';
 import { aliasLimit, depthLimit, rootFieldLimit } from './limits.ts';
 import { attachRouterSubscriptions, type RouterSubscriptions } from './subscriptions/server.ts';
 import { trackingRoutes } from './tracking/tracking.ts';
@@ -26,8 +27,8 @@ import { trackingRoutes } from './tracking/tracking.ts';
 export interface RouterContext {
   viewer: Viewer | null;
   requestId: string;
-  /** Identity assertion for subgraphs, signed once per request. */
-  assertion: string;
+  /** The client's address, asserted to subgraphs (each subgraph request is signed for that subgraph alone). */
+  clientIp?: string;
 }
 
 export interface Router {
@@ -49,6 +50,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
   // @apollo/gateway exports usage metrics to Apollo (probing cloud metadata addresses on the way) unless this
   // is set. shopgraph sends nothing anywhere by itself; set it to false to opt in.
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
+  const signAssertion = createAssertionSigner(env.ROUTER_PRIVATE_KEY);
   const gateway = new ApolloGateway({
     logger: gatewayLogger(logger),
     supergraphSdl: async ({ update }) => {
@@ -69,7 +71,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
         : undefined;
       return { supergraphSdl: last, cleanup: async () => watcher?.close() };
     },
-    buildService: ({ name, url }) => subgraphDataSource(overrides.get(name) ?? url ?? '', env.SUBGRAPH_TIMEOUT_MS),
+    buildService: ({ name, url }) => subgraphDataSource(name, overrides.get(name) ?? url ?? '', env.SUBGRAPH_TIMEOUT_MS, signAssertion),
   });
 
   const validationRules = [depthLimit(env.MAX_DEPTH), aliasLimit(env.MAX_ALIASES), rootFieldLimit(env.MAX_ROOT_FIELDS)];
@@ -86,6 +88,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
     validationRules,
     logger,
     plugins: [
+      ...clientErrorPlugins<RouterContext>({ hideSchemaDetails: production }),
       production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false, document: DEFAULT_SANDBOX_DOCUMENT }),
@@ -102,7 +105,6 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
   await apollo.start();
 
   const verifyAccessToken = createAccessTokenVerifier({ jwksUrl: env.JWKS_URL, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE });
-  const signAssertion = createAssertionSigner(env.ROUTER_PRIVATE_KEY);
 
   const clientIp = (req: IncomingMessage): string | undefined => {
     if (env.TRUST_PROXY) {
@@ -127,9 +129,9 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
           throw new HttpError(401, 'Access token is invalid or expired', 'UNAUTHENTICATED');
         }
       }
-      // The assertion is built from verified facts only; client-sent identity headers are never read.
-      const assertion = await signAssertion({ viewer, clientIp: clientIp(req), requestId });
-      return { viewer, requestId, assertion };
+      // Subgraph assertions are built from verified facts only; client-sent identity headers are never read.
+      const ip = clientIp(req);
+      return { viewer, requestId, ...(ip ? { clientIp: ip } : {}) };
     },
   });
 
@@ -163,7 +165,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
     verifyAccessToken,
     sign: signAssertion,
     clientIp,
-    dataSource: (url) => subgraphDataSource(url, env.SUBGRAPH_TIMEOUT_MS),
+    dataSource: (name, url) => subgraphDataSource(name, url, env.SUBGRAPH_TIMEOUT_MS, signAssertion),
     overrides,
     format: maskErrors(logger),
   });

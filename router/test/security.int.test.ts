@@ -265,7 +265,7 @@ describe('access tokens', () => {
   });
 
   it('ignores identity headers sent by the client', async () => {
-    const forged = await createAssertionSigner(stack.keys.privateKey)({ viewer: { userId: user.userId, role: 'ADMIN' } });
+    const forged = await createAssertionSigner(stack.keys.privateKey)({ audience: 'users', request: { query: '{ me { id } }', variables: {} }, viewer: { userId: user.userId, role: 'ADMIN' } });
     const internal = await createInternalTokenIssuer('attacker', stack.internalSecret)();
     const res = await gql(stack.url, '{ me { id } }', {}, {
       headers: {
@@ -294,7 +294,7 @@ describe('subgraphs refuse callers other than the router', () => {
 
   it('refuses an assertion signed by another key', async () => {
     const user = await register();
-    const forged = await createAssertionSigner(generateRouterKeyPair().privateKey)({ viewer: { userId: user.userId, role: 'ADMIN' } });
+    const forged = await createAssertionSigner(generateRouterKeyPair().privateKey)({ audience: 'users', request: { query: '{ me { id } }', variables: {} }, viewer: { userId: user.userId, role: 'ADMIN' } });
     const res = await gql(stack.usersUrl, '{ me { id } }', {}, { headers: { [ASSERTION_HEADER]: forged } });
     expect(res.status).toBe(401);
     expect(errorCode(res)).toBe('UNAUTHENTICATED');

@@ -12,6 +12,7 @@ import {
   type DbHandle,
   type EnvShape,
   generateRouterKeyPair,
+  type Logger,
   migrateDb,
   parseEnv,
   type Redis,
@@ -197,7 +198,7 @@ export async function startReplica(stack: TestStack, name: SubgraphName, options
 }
 
 /** One more router over the stack's subgraphs, with some routing URLs replaced. Stop it yourself. */
-export async function startRouter(stack: TestStack, options: { urlOverrides?: Record<string, string>; env?: Record<string, string> } = {}) {
+export async function startRouter(stack: TestStack, options: { urlOverrides?: Record<string, string>; env?: Record<string, string>; logger?: Logger } = {}) {
   const urls = Object.fromEntries(Object.entries(stack.subgraphs).map(([name, s]) => [name, s.url]));
   const supergraphSdl = composeSupergraph(SUPERGRAPH_YAML, { ...urls, ...options.urlOverrides }, Object.keys(stack.subgraphs));
   const env = parseEnv(routerEnvShape, {
@@ -208,7 +209,7 @@ export async function startRouter(stack: TestStack, options: { urlOverrides?: Re
     SUPERGRAPH_WATCH: 'false',
     ...options.env,
   });
-  const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
+  const logger = options.logger ?? createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
   const router = await createRouter({ env, logger, supergraphSdl });
   const { url: origin } = await router.http.listen(0, '127.0.0.1');
   return { url: `${origin}/graphql`, router, stop: () => router.http.stop() };
@@ -276,10 +277,14 @@ export function internalCaller(stack: TestStack, subgraph: SubgraphName, service
   return async (query, variables = {}) => gql(stack.subgraphs[subgraph]!.url, query, variables, { headers: { [INTERNAL_HEADER]: await token() } });
 }
 
-/** Calls a subgraph directly with a router-signed identity, as the router would for `viewer`. */
+/**
+ * Calls a subgraph directly with a router-signed identity, as the router would for `viewer`: one assertion
+ * per request, for that subgraph and that request.
+ */
 export function routerSignedCaller(stack: TestStack, subgraph: SubgraphName, viewer: Viewer | null): Caller {
   const sign = createAssertionSigner(stack.keys.privateKey);
-  return async (query, variables = {}) => gql(stack.subgraphs[subgraph]!.url, query, variables, { headers: { [ASSERTION_HEADER]: await sign({ viewer }) } });
+  return async (query, variables = {}) =>
+    gql(stack.subgraphs[subgraph]!.url, query, variables, { headers: { [ASSERTION_HEADER]: await sign({ audience: subgraph, request: { query, variables }, viewer }) } });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import { forbidden, unauthenticated } from './errors.ts';
 
@@ -22,8 +22,47 @@ export type Caller =
 
 const ROUTER_ISSUER = 'shopgraph-router';
 const INTERNAL_ISSUER = 'shopgraph-internal';
-const AUDIENCE = 'shopgraph-subgraphs';
-const ASSERTION_TTL_SECONDS = 60;
+const INTERNAL_AUDIENCE = 'shopgraph-subgraphs';
+const INTERNAL_TTL_SECONDS = 60;
+/**
+ * A router assertion is signed for one outgoing request, just before it is sent, so it needs to live only as
+ * long as the request takes to arrive. The tolerance absorbs clock skew between the router's and a
+ * subgraph's hosts; a captured assertion is useless after TTL + tolerance.
+ */
+export const ASSERTION_TTL_SECONDS = 10;
+export const ASSERTION_CLOCK_TOLERANCE_SECONDS = 5;
+
+/** The part of a GraphQL request an assertion is bound to. */
+export interface AssertedRequest {
+  query?: unknown;
+  operationName?: unknown;
+  variables?: unknown;
+}
+
+/** What a router assertion opening a graphql-ws connection is bound to (it carries no operation). */
+export const CONNECTION_INIT = 'graphql-ws:connection_init';
+
+/**
+ * The digest an assertion is bound to: SHA-256 over the operation text, its name and its variables as JSON.
+ * The router computes it from what it sends and the subgraph from what it parsed; JSON that went through
+ * `JSON.stringify` → `JSON.parse` stringifies to the same text again, so both sides agree.
+ */
+export function requestDigest(request: AssertedRequest | typeof CONNECTION_INIT): string {
+  if (request === CONNECTION_INIT) return CONNECTION_INIT;
+  const text = JSON.stringify([typeof request.query === 'string' ? request.query : null, request.operationName ?? null, request.variables ?? {}]);
+  return createHash('sha256').update(text).digest('base64url');
+}
+
+/** What the router asserts about one request to one subgraph. */
+export interface AssertionClaims {
+  /** The subgraph the request goes to (its name in the supergraph): no other subgraph accepts it. */
+  audience: string;
+  /** The request it is for, or {@link CONNECTION_INIT} for opening a subscription connection. */
+  request: AssertedRequest | typeof CONNECTION_INIT;
+  viewer: Viewer | null;
+  clientIp?: string;
+  requestId?: string;
+}
 
 /** Generates the router's Ed25519 key pair as PEM strings (used by `npm start` and tests). */
 export function generateRouterKeyPair(): { privateKey: string; publicKey: string } {
@@ -35,26 +74,32 @@ export function generateRouterKeyPair(): { privateKey: string; publicKey: string
 }
 
 /**
- * Signs identity assertions. Only the router holds the private key, so only the router can
- * tell a subgraph who the caller is.
+ * Signs identity assertions. Only the router holds the private key, so only the router can tell a subgraph
+ * who the caller is. Each assertion names one subgraph (`aud`), one request (`dig`, see {@link requestDigest})
+ * and lives {@link ASSERTION_TTL_SECONDS}: one captured on the wire can only repeat that same request to
+ * that same subgraph, for seconds.
  */
 export function createAssertionSigner(privateKeyPem: string) {
   const key: KeyObject = createPrivateKey(privateKeyPem);
-  return async (claims: { viewer: Viewer | null; clientIp?: string; requestId?: string }): Promise<string> => {
+  return async (claims: AssertionClaims): Promise<string> => {
     const jwt = new SignJWT({
+      dig: requestDigest(claims.request),
       ...(claims.viewer ? { role: claims.viewer.role } : {}),
       ...(claims.clientIp ? { ip: claims.clientIp } : {}),
       ...(claims.requestId ? { rid: claims.requestId } : {}),
     })
       .setProtectedHeader({ alg: 'EdDSA' })
       .setIssuer(ROUTER_ISSUER)
-      .setAudience(AUDIENCE)
+      .setAudience(claims.audience)
       .setIssuedAt()
       .setExpirationTime(`${ASSERTION_TTL_SECONDS}s`);
     if (claims.viewer) jwt.setSubject(claims.viewer.userId);
     return jwt.sign(key);
   };
 }
+
+/** Signs router assertions (see {@link createAssertionSigner}). */
+export type AssertionSigner = ReturnType<typeof createAssertionSigner>;
 
 /** Mints short-lived internal credentials for service-to-service calls; cached until near expiry. */
 export function createInternalTokenIssuer(service: string, internalSecret: string) {
@@ -67,31 +112,37 @@ export function createInternalTokenIssuer(service: string, internalSecret: strin
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuer(INTERNAL_ISSUER)
       .setSubject(service)
-      .setAudience(AUDIENCE)
+      .setAudience(INTERNAL_AUDIENCE)
       .setIssuedAt()
-      .setExpirationTime(`${ASSERTION_TTL_SECONDS}s`)
+      .setExpirationTime(`${INTERNAL_TTL_SECONDS}s`)
       .sign(secret);
-    cached = { token, until: now + (ASSERTION_TTL_SECONDS - 10) * 1000 };
+    cached = { token, until: now + (INTERNAL_TTL_SECONDS - 10) * 1000 };
     return token;
   };
 }
 
 /**
- * Verifies that a request comes from the router or an internal service.
+ * Verifies that a request comes from the router or an internal service. `audience` is this subgraph's name:
+ * a router assertion must name it, be unexpired, and be bound to `request` (what the caller sent).
  * Returns the caller, or `null` when neither credential is present and valid.
  */
-export function createCallerVerifier(options: { routerPublicKey: string; internalSecret: string }) {
+export function createCallerVerifier(options: { routerPublicKey: string; internalSecret: string; audience: string }) {
   const routerKey = createPublicKey(options.routerPublicKey);
   const internalKey = new TextEncoder().encode(options.internalSecret);
-  return async (headers: Record<string, string | string[] | undefined>): Promise<Caller | null> => {
+  return async (headers: Record<string, string | string[] | undefined>, request: AssertedRequest | typeof CONNECTION_INIT): Promise<Caller | null> => {
     const assertion = single(headers[ASSERTION_HEADER]);
     if (assertion) {
       try {
         const { payload } = await jwtVerify(assertion, routerKey, {
           issuer: ROUTER_ISSUER,
-          audience: AUDIENCE,
+          audience: options.audience,
           algorithms: ['EdDSA'],
+          requiredClaims: ['exp', 'dig'],
+          clockTolerance: ASSERTION_CLOCK_TOLERANCE_SECONDS,
+          // An assertion minted with a far expiry (a bug, or a key used elsewhere) is still refused.
+          maxTokenAge: ASSERTION_TTL_SECONDS + ASSERTION_CLOCK_TOLERANCE_SECONDS,
         });
+        if (payload.dig !== requestDigest(request)) return null;
         const role = payload.role === 'ADMIN' ? 'ADMIN' : 'CUSTOMER';
         return {
           kind: 'router',
@@ -108,7 +159,7 @@ export function createCallerVerifier(options: { routerPublicKey: string; interna
       try {
         const { payload } = await jwtVerify(internal, internalKey, {
           issuer: INTERNAL_ISSUER,
-          audience: AUDIENCE,
+          audience: INTERNAL_AUDIENCE,
           algorithms: ['HS256'],
         });
         return payload.sub ? { kind: 'internal', service: payload.sub } : null;

@@ -41,8 +41,8 @@ export function requestIdOf(req: IncomingMessage): string {
 
 export interface GraphQLHandlerOptions<TContext extends BaseContext> {
   bodyLimitBytes: number;
-  /** Builds the operation context; throwing an {@link HttpError} answers with its status. */
-  context: (req: IncomingMessage, requestId: string) => Promise<TContext>;
+  /** Builds the operation context; throwing an {@link HttpError} answers with its status. `body` is the parsed POST body. */
+  context: (req: IncomingMessage, requestId: string, body: unknown) => Promise<TContext>;
 }
 
 /** An error that ends a request with an HTTP status before GraphQL runs. */
@@ -86,7 +86,7 @@ export function graphqlHttpHandler<TContext extends BaseContext>(
           body = text;
         }
       }
-      const context = await options.context(req, requestId);
+      const context = await options.context(req, requestId, body);
       const url = new URL(req.url ?? '/', 'http://localhost');
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },

@@ -143,11 +143,13 @@ export async function createSubgraphServer<TContext extends AuthContext>(
   const verifyCaller = createCallerVerifier({
     routerPublicKey: options.env.ROUTER_PUBLIC_KEY,
     internalSecret: options.env.INTERNAL_SECRET,
+    audience: options.name,
   });
   const handler = graphqlHttpHandler(apollo, {
     bodyLimitBytes: options.env.BODY_LIMIT_BYTES,
-    context: async (req) => {
-      const caller = await verifyCaller(req.headers);
+    context: async (req, _requestId, body) => {
+      // Router assertions are bound to the request they were signed for (see requestDigest).
+      const caller = await verifyCaller(req.headers, typeof body === 'object' && body !== null ? body : {});
       if (!caller) throw new HttpError(401, 'Requests must come through the router or an internal service', 'UNAUTHENTICATED');
       return options.context(caller, req);
     },

@@ -12,7 +12,7 @@ import {
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { AuthContext, Caller } from './auth.ts';
+import { type AssertedRequest, type AuthContext, type Caller, CONNECTION_INIT } from './auth.ts';
 import { userError, ErrorCode } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { unstorableTextError } from './text-input.ts';
@@ -29,8 +29,9 @@ import { unstorableTextError } from './text-input.ts';
  *   whatever was committed after it before going live.
  *
  * Identity: the connection must be opened by the router or an internal service (their credential in
- * `connectionParams.headers`); each subscription carries the router's assertion for its viewer in
- * `extensions.headers`, verified exactly like the HTTP headers of a query.
+ * `connectionParams.headers`, a router assertion bound to CONNECTION_INIT); each subscription carries the
+ * router's assertion for its viewer in `extensions.headers`, bound to that subscription's query, operation
+ * name and variables, and verified exactly like the HTTP headers of a query.
  */
 
 const RESUME_CURSOR = Symbol('resumeCursor');
@@ -109,7 +110,7 @@ export interface SubscriptionServerOptions<TContext extends AuthContext> {
   server: Server;
   schema: GraphQLSchema;
   logger: Logger;
-  verifyCaller: (headers: Record<string, string | string[] | undefined>) => Promise<Caller | null>;
+  verifyCaller: (headers: Record<string, string | string[] | undefined>, request: AssertedRequest | typeof CONNECTION_INIT) => Promise<Caller | null>;
   context: (caller: Caller, req: IncomingMessage) => TContext | Promise<TContext>;
   format: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   maxPayloadBytes: number;
@@ -139,14 +140,14 @@ export function attachSubscriptionServer<TContext extends AuthContext>(options: 
       connectionInitWaitTimeout: 5_000,
       onConnect: async (ctx) => {
         const headers = headersIn(ctx.connectionParams);
-        const caller = headers ? await options.verifyCaller(headers) : null;
+        const caller = headers ? await options.verifyCaller(headers, CONNECTION_INIT) : null;
         if (!caller) return false;
         ctx.extra.connectionCaller = caller;
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
         const headers = headersIn(payload.extensions);
-        const caller = headers ? await options.verifyCaller(headers) : ctx.extra.connectionCaller!;
+        const caller = headers ? await options.verifyCaller(headers, payload) : ctx.extra.connectionCaller!;
         if (!caller) return [userError(ErrorCode.UNAUTHENTICATED, 'Subscription credentials are invalid or expired')];
         let document;
         try {

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { buildOperationContext, type ServiceMap } from '@apollo/gateway';
-import { type Logger, PushStream, type Viewer } from '@shopgraph/kit';
+import { type AssertionSigner, type Logger, PushStream, type Viewer } from '@shopgraph/kit';
 import {
   type DocumentNode,
   type ExecutionArgs,
@@ -21,10 +21,11 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { withoutSuggestions } from '../client-errors.ts';
 import type { RouterEnv } from '../env.ts';
 import { resolveEvent, SharedResolutions } from './executor.ts';
 import { SubscriptionPlanner } from './planner.ts';
-import { type AssertionSigner, UpstreamRefusal, UpstreamSubscriptions } from './upstream.ts';
+import { UpstreamRefusal, UpstreamSubscriptions } from './upstream.ts';
 
 /** Closed because the user already has as many connections as allowed. */
 const TOO_MANY_CONNECTIONS = 4429;
@@ -55,8 +56,8 @@ interface Deps {
   verifyAccessToken: (token: string) => Promise<Viewer>;
   sign: AssertionSigner;
   clientIp: (req: IncomingMessage) => string | undefined;
-  /** The data source of each subgraph, for the fields resolved per event. */
-  dataSource: (url: string) => ServiceMap[string];
+  /** The data source of each subgraph (by name and URL), for the fields resolved per event. */
+  dataSource: (name: string, url: string) => ServiceMap[string];
   /** Routing URL overrides (SUBGRAPH_URLS). */
   overrides: Map<string, string>;
   format: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -93,6 +94,8 @@ interface SubscriptionContext {
  */
 export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
   const { env, logger } = deps;
+  // As over HTTP: no "Did you mean …?" where introspection is off (see client-errors.ts).
+  const hideSchemaDetails = env.NODE_ENV === 'production';
   const upstream = new UpstreamSubscriptions(deps.sign, logger);
   const shared = new SharedResolutions();
   let planner: SubscriptionPlanner | null = null;
@@ -159,14 +162,14 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
           return [withCode(error instanceof GraphQLError ? error : new GraphQLError('Could not parse the operation'), 'GRAPHQL_PARSE_FAILED')];
         }
         const errors = validate(schema, document, [...specifiedRules, ...deps.validationRules]);
-        if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+        if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED', hideSchemaDetails));
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return fail('Could not identify the operation to run (name it in operationName)', 'BAD_USER_INPUT');
         if (operation.operation !== 'subscription') {
           return fail('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', 'BAD_USER_INPUT');
         }
         const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {}, { maxErrors: 10 });
-        if (coerced.errors) return coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT'));
+        if (coerced.errors) return coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT', hideSchemaDetails));
         let plan;
         try {
           plan = planner.plan(document, payload.operationName ?? undefined, payload.query);
@@ -210,18 +213,25 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
     subscriptions += 1;
     // Events are resolved one after another, so they reach the client in the order the subgraph sent them.
     let chain = Promise.resolve();
-    const assertion = freshAssertion(deps.sign, context.viewer, context.clientIp, requestId);
     // Subscribers who would resolve an event alike share the resolution (see SharedResolutions).
     const sameResolution = [context.operationName ?? '', context.query, JSON.stringify(context.variables), context.viewer.userId, context.viewer.role].join('\u0000');
     const unsubscribe = upstream.subscribe(
       context.urls.get(plan.primary.serviceName) ?? '',
-      { query: plan.primary.operation, variables: pick(context.variables, plan.primary.variableUsages), operationName: plan.primary.operationName, viewer: context.viewer, requestId },
+      {
+        subgraph: plan.primary.serviceName,
+        query: plan.primary.operation,
+        variables: pick(context.variables, plan.primary.variableUsages),
+        operationName: plan.primary.operationName,
+        viewer: context.viewer,
+        requestId,
+      },
       {
         next: (event) => {
           chain = chain.then(async () => {
             if (out.closed) return;
             const resolve = async () => {
-              const routerContext = { viewer: context.viewer, requestId, assertion: await assertion() };
+              // The data sources sign an assertion per fetch, for its subgraph: never stale, however long this lives.
+              const routerContext = { viewer: context.viewer, requestId, ...(context.clientIp ? { clientIp: context.clientIp } : {}) };
               const request = { ...context, plan, context: routerContext };
               return resolveEvent(request, event, context.services, logger);
             };
@@ -243,7 +253,7 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
       const next = new SubscriptionPlanner(supergraphSdl);
       planner = next;
       urls = new Map(next.subgraphs.map(({ name, url }) => [name, deps.overrides.get(name) ?? url]));
-      services = Object.fromEntries([...urls].map(([name, url]) => [name, deps.dataSource(url)]));
+      services = Object.fromEntries([...urls].map(([name, url]) => [name, deps.dataSource(name, url)]));
     },
     metrics: () => ({ connections: wss.clients.size, subscriptions, upstreamSubscriptions: upstream.count, resumableSubscriptions: upstream.resumableCount }),
     async close() {
@@ -269,19 +279,12 @@ function accessTokenIn(params: Record<string, unknown> | undefined): string | nu
   return typeof headers === 'object' && headers !== null ? accessTokenIn(headers as Record<string, unknown>) : null;
 }
 
-/** An assertion for the rest of the plan's fetches, re-signed before it expires (subscriptions live long). */
-function freshAssertion(sign: AssertionSigner, viewer: Viewer, clientIp: string | undefined, requestId: string) {
-  let current: { token: Promise<string>; at: number } | null = null;
-  return () => {
-    if (!current || Date.now() - current.at > 30_000) current = { token: sign({ viewer, requestId, ...(clientIp ? { clientIp } : {}) }), at: Date.now() };
-    return current.token;
-  };
-}
-
 /** The error with `code` in its extensions unless it has one (as Apollo Server does for HTTP requests). */
-function withCode(error: GraphQLError, code: string): GraphQLError {
-  if (error.extensions.code) return error;
-  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
+function withCode(error: GraphQLError, code: string, hideSuggestions = false): GraphQLError {
+  const message = hideSuggestions ? withoutSuggestions(error.message) : error.message;
+  if (error.extensions.code && message === error.message) return error;
+  const extensions = { ...error.extensions, code: error.extensions.code ?? code };
+  return new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions });
 }
 
 function pick(variables: Record<string, unknown>, names: readonly string[] | undefined): Record<string, unknown> {

@@ -1,10 +1,7 @@
-import { ASSERTION_HEADER, type Logger, type Viewer } from '@shopgraph/kit';
+import { ASSERTION_HEADER, type AssertionSigner, CONNECTION_INIT, type Logger, type Viewer } from '@shopgraph/kit';
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-
-/** Signs the router's identity assertion for `viewer` (null: the router itself). */
-export type AssertionSigner = (claims: { viewer: Viewer | null; clientIp?: string; requestId?: string }) => Promise<string>;
 
 /** Errors the subgraph answered a subscription with: final, passed to the client as they are. */
 export class UpstreamRefusal extends Error {
@@ -14,6 +11,8 @@ export class UpstreamRefusal extends Error {
 }
 
 export interface UpstreamRequest {
+  /** The subgraph's name in the supergraph: the audience of its assertions. */
+  subgraph: string;
   query: string;
   variables: Record<string, unknown>;
   operationName: string | undefined;
@@ -91,12 +90,18 @@ export class UpstreamSubscriptions {
       if (closed) return;
       let assertion: string;
       try {
-        assertion = await this.sign({ viewer: request.viewer, requestId: request.requestId });
+        // Signed per attempt: bound to this subgraph and this subscription, fresh after every reconnect.
+        assertion = await this.sign({
+          audience: request.subgraph,
+          request: { query: request.query, operationName: request.operationName, variables: request.variables },
+          viewer: request.viewer,
+          requestId: request.requestId,
+        });
       } catch (error) {
         return retry(error);
       }
       if (closed) return;
-      unsubscribe = this.client(url).subscribe<Record<string, unknown>, { resumeCursor?: unknown }>(
+      unsubscribe = this.client(url, request.subgraph).subscribe<Record<string, unknown>, { resumeCursor?: unknown }>(
         {
           query: request.query,
           variables: request.variables,
@@ -147,7 +152,7 @@ export class UpstreamSubscriptions {
     await Promise.all(clients.map((client) => client.dispose()));
   }
 
-  private client(httpUrl: string): Client {
+  private client(httpUrl: string, subgraph: string): Client {
     let client = this.clients.get(httpUrl);
     if (client) return client;
     client = createClient({
@@ -159,7 +164,8 @@ export class UpstreamSubscriptions {
       // Reconnecting is done per subscription above, with its resume cursor and a fresh assertion.
       retryAttempts: 0,
       keepAlive: 10_000,
-      connectionParams: async () => ({ headers: { [ASSERTION_HEADER]: await this.sign({ viewer: null }) } }),
+      // Called on every (re)connect, so the short-lived assertion that opens the connection is always fresh.
+      connectionParams: async () => ({ headers: { [ASSERTION_HEADER]: await this.sign({ audience: subgraph, request: CONNECTION_INIT, viewer: null }) } }),
       on: { error: (error) => this.logger.debug({ url: httpUrl, err: describe(error) }, 'subgraph WebSocket error') },
     });
     this.clients.set(httpUrl, client);

@@ -1,4 +1,4 @@
-import { createAssertionSigner, createInternalTokenIssuer } from '@shopgraph/kit';
+import { createInternalTokenIssuer } from '@shopgraph/kit';
 import { errorCode, gql } from '@shopgraph/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -19,6 +19,7 @@ import {
   trail,
   waitForStatus,
 } from './helpers.ts';
+import { routerSignedCaller } from '../../../test/support/stack.ts';
 
 /** After checkout: cancellation, carrier updates, and who sees what. */
 
@@ -163,16 +164,15 @@ describe('visibility', () => {
     expect(asAdmin.data!.user.orders.edges.map((e: { node: { id: string } }) => e.node.id)).toContain(order.id);
 
     // _entities on each subgraph, signed for the stranger: nothing of the order shows.
-    const sign = createAssertionSigner(f.stack.keys.privateKey);
-    const asStranger = { 'x-shopgraph-assertion': await sign({ viewer: { userId: stranger.id, role: 'CUSTOMER' } }) };
-    const asOwner = { 'x-shopgraph-assertion': await sign({ viewer: { userId: customer.id, role: 'CUSTOMER' } }) };
+    const asStranger = (subgraph: 'orders' | 'payments' | 'shipping') => routerSignedCaller(f.stack, subgraph, { userId: stranger.id, role: 'CUSTOMER' });
+    const asOwner = routerSignedCaller(f.stack, 'orders', { userId: customer.id, role: 'CUSTOMER' });
     const reps = { representations: [{ __typename: 'Order', id: order.id }] };
     const ordersEntities = 'query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Order { id number } } }';
-    expect((await gql(f.stack.subgraphs.orders!.url, ordersEntities, reps, { headers: asStranger })).data!._entities).toEqual([null]);
-    expect((await gql(f.stack.subgraphs.orders!.url, ordersEntities, reps, { headers: asOwner })).data!._entities[0].id).toBe(order.id);
-    const payment = await gql(f.stack.subgraphs.payments!.url, 'query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Order { payment { status } } } }', reps, { headers: asStranger });
+    expect((await asStranger('orders')(ordersEntities, reps)).data!._entities).toEqual([null]);
+    expect((await asOwner(ordersEntities, reps)).data!._entities[0].id).toBe(order.id);
+    const payment = await asStranger('payments')('query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Order { payment { status } } } }', reps);
     expect(payment.data?._entities?.[0]?.payment ?? null).toBeNull();
-    const shipment = await gql(f.stack.subgraphs.shipping!.url, 'query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Order { shipment { trackingNumber } } } }', reps, { headers: asStranger });
+    const shipment = await asStranger('shipping')('query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Order { shipment { trackingNumber } } } }', reps);
     expect(shipment.data?._entities?.[0]?.shipment ?? null).toBeNull();
   });
 

@@ -281,7 +281,7 @@ describe('checkoutQuote (internal)', () => {
     expect(names).not.toContain('checkoutQuote');
 
     const sign = createAssertionSigner(f.stack.keys.privateKey);
-    const asAdmin = { 'x-shopgraph-assertion': await sign({ viewer: { userId: f.adminId, role: 'ADMIN' } }) };
+    const asAdmin = { 'x-shopgraph-assertion': await sign({ audience: 'pricing', request: { query: CHECKOUT_QUOTE, variables }, viewer: { userId: f.adminId, role: 'ADMIN' } }) };
     expect(errorCode(await call(variables, asAdmin))).toBe('FORBIDDEN');
     const anonymous = await call(variables, {});
     expect(anonymous.status).toBe(401);

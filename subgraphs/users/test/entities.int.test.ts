@@ -1,7 +1,7 @@
-import { createAssertionSigner, createInternalTokenIssuer } from '@shopgraph/kit';
+import { createInternalTokenIssuer } from '@shopgraph/kit';
 import { gql } from '@shopgraph/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newUserInput, REGISTER, startStack, type TestStack } from '../../../test/support/stack.ts';
+import { newUserInput, REGISTER, routerSignedCaller, startStack, type TestStack } from '../../../test/support/stack.ts';
 
 /** The users subgraph as other subgraphs see it: `_entities` with User representations. */
 
@@ -43,11 +43,10 @@ describe('User entity resolution', () => {
   });
 
   it('shows a customer only their own user through _entities', async () => {
-    const sign = createAssertionSigner(stack.keys.privateKey);
-    const headers = { 'x-shopgraph-assertion': await sign({ viewer: { userId: ids[0]!, role: 'CUSTOMER' } }) };
-    const own = await gql(stack.usersUrl, ENTITIES, { representations: [{ __typename: 'User', id: ids[0] }] }, { headers });
+    const call = routerSignedCaller(stack, 'users', { userId: ids[0]!, role: 'CUSTOMER' });
+    const own = await call(ENTITIES, { representations: [{ __typename: 'User', id: ids[0] }] });
     expect(own.data!._entities[0].id).toBe(ids[0]);
-    const other = await gql(stack.usersUrl, ENTITIES, { representations: [{ __typename: 'User', id: ids[1] }] }, { headers });
+    const other = await call(ENTITIES, { representations: [{ __typename: 'User', id: ids[1] }] });
     expect(other.data!._entities[0]).toBeNull();
     expect(other.errors![0]!.extensions!.code).toBe('FORBIDDEN');
   });
