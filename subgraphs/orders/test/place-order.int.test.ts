@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { errorCode, gql } from '@shopgraph/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderIdOf } from '../src/services/checkout.service.ts';
-import { ADDRESS, type Customer, footprint, newCustomer, newProduct, orderInput, type OrdersFixture, PLACE_ORDER, placeOrder, settled, startOrders, waitForStatus } from './helpers.ts';
+import { ADDRESS, captureCount, type Customer, footprint, newCustomer, newProduct, orderInput, type OrdersFixture, PLACE_ORDER, placeOrder, settled, startOrders, waitForStatus } from './helpers.ts';
 
 /** placeOrder: idempotency, and every bad input refused at the edge with nothing written or enqueued. */
 
@@ -61,7 +61,7 @@ describe('idempotency', () => {
     expect(theirs.id).not.toBe(first.id);
   });
 
-  it('refuses the same key with a different cart (CONFLICT)', async () => {
+  it('gives a cart order back to a retry with its key, even after the cart was filled again; another address is a CONFLICT', async () => {
     const shopper = await newCustomer(f);
     const other = await newProduct(f);
     const add = 'mutation($id: ID!, $q: Int!) { addToCart(productId: $id, quantity: $q) { id } }';
@@ -71,8 +71,32 @@ describe('idempotency', () => {
     expect(first.errors).toBeUndefined();
     // Retrying with the emptied cart is the same request: the same order.
     expect((await place(input, shopper.token)).data!.placeOrder.id).toBe(first.data!.placeOrder.id);
+    // The shopper goes on shopping; a late retry of the first request still answers with its order.
     await gql(f.stack.url, add, { id: other, q: 1 }, { token: shopper.token });
-    expect(errorCode(await place(input, shopper.token))).toBe('CONFLICT');
+    const late = await place(input, shopper.token);
+    expect(late.errors).toBeUndefined();
+    expect(late.data!.placeOrder).toMatchObject({ id: first.data!.placeOrder.id, items: [expect.objectContaining({ quantity: 1, product: { id: product } })] });
+    const elsewhere = await place({ ...input, shippingAddress: { ...ADDRESS, city: 'Hamburg', postalCode: '20095' } }, shopper.token);
+    expect(errorCode(elsewhere)).toBe('CONFLICT');
+    // The new cart is untouched by all this.
+    const cart = await gql(f.stack.url, '{ cart { items { product { id } quantity } } }', {}, { token: shopper.token });
+    expect(cart.data!.cart.items).toEqual([{ product: { id: other }, quantity: 1 }]);
+  });
+
+  it('makes one order and one capture from one cart checked out by five requests with different keys at once', async () => {
+    const shopper = await newCustomer(f);
+    await gql(f.stack.url, 'mutation($id: ID!) { addToCart(productId: $id, quantity: 2) { id } }', { id: product }, { token: shopper.token });
+    const results = await Promise.all(Array.from({ length: 5 }, () => place(orderInput(null), shopper.token)));
+    const placed = results.filter((r) => !r.errors);
+    expect(placed).toHaveLength(1);
+    for (const refused of results.filter((r) => r.errors)) {
+      expect(errorCode(refused)).toBe('BAD_USER_INPUT');
+      expect(refused.errors![0]!.message).toMatch(/cart is empty/);
+    }
+    const rows = await f.sql`select id from orders where customer_id = ${shopper.id}`;
+    expect(rows.map((r) => r.id)).toEqual([placed[0]!.data!.placeOrder.id]);
+    expect(await waitForStatus(f, rows[0]!.id)).toBe('FULFILLING');
+    expect(await captureCount(f, rows[0]!.id)).toBe(1);
   });
 });
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { badInput, conflict, type Database, deliveryAddressSchema, entityIdSchema, ErrorCode, itemQuantitySchema, MAX_ITEM_QUANTITY, MAX_LINE_ITEMS, mergeLineItems, parseInput, userError } from '@shopgraph/kit';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { badInput, conflict, type Database, deliveryAddressSchema, entityIdSchema, ErrorCode, type Executor, itemQuantitySchema, MAX_ITEM_QUANTITY, MAX_LINE_ITEMS, mergeLineItems, parseInput, userError } from '@shopgraph/kit';
+import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { cartItems, carts, type OrderRow, orderItems, orders, type schema, type ShippingAddressValue } from '../db/schema.ts';
 import type { CartService } from './cart.service.ts';
@@ -8,6 +8,7 @@ import { type CatalogProduct, type CheckoutPorts, codeOf, type Line } from './cl
 import type { OrderStore } from './order-store.ts';
 
 type Db = Database<typeof schema>;
+type Exec = Executor<typeof schema>;
 
 /** Namespace of order ids (UUID v5 of customer id and idempotency key). */
 const ORDER_ID_NAMESPACE = 'b3d1f0c2-5a7e-4c1b-9f63-2d8e4a6c0b11';
@@ -64,19 +65,24 @@ export class CheckoutService {
   async placeOrder(customerId: string, input: PlaceOrderInput): Promise<OrderRow> {
     const values = parseInput(placeOrderInput, input);
     const orderId = orderIdOf(customerId, values.idempotencyKey);
+    const address: ShippingAddressValue = values.shippingAddress;
+    const fromCart = !values.items;
+    const request = { address, promoCode: values.promoCode, paymentToken: values.paymentToken };
     let existing = await this.store.find(orderId);
+    // A retry of a cart order gets its order back, whatever the cart holds now (emptied by that order, or
+    // filled again since): the request is the cart as it was ordered.
+    if (existing && fromCart && existing.fromCart) return this.sameCartRequest(existing, request);
 
     let lines: Line[];
-    const fromCart = !values.items;
     if (values.items) {
       lines = mergeLineItems(values.items);
     } else {
       const cart = await this.cart.ofUser(customerId);
       lines = (cart?.lines ?? []).map(({ productId, quantity }) => ({ productId, quantity }));
       if (lines.length === 0) {
-        // A retry of a cart order finds the cart emptied by the order it placed.
-        existing ??= await this.store.find(orderId);
-        if (existing && cart?.lastOrderId === orderId) return this.resume(existing);
+        // The order may have committed since the first look (a retry racing its original request).
+        existing = await this.store.find(orderId);
+        if (existing?.fromCart) return this.sameCartRequest(existing, request);
         throw badInput('Your cart is empty: add products or give items', 'items');
       }
     }
@@ -84,8 +90,7 @@ export class CheckoutService {
     const tooMany = lines.filter((l) => l.quantity > MAX_ITEM_QUANTITY).map((l) => l.productId);
     if (tooMany.length) throw userError(ErrorCode.BAD_USER_INPUT, `At most ${MAX_ITEM_QUANTITY} units of one product: ${quoted(tooMany)}`, { field: 'items', productIds: tooMany });
 
-    const address: ShippingAddressValue = values.shippingAddress;
-    const requestHash = hashRequest({ lines, address, promoCode: values.promoCode, paymentToken: values.paymentToken });
+    const requestHash = hashRequest({ lines, ...request });
     if (existing) return this.sameRequest(existing, requestHash);
 
     // Independent checks run together; pricing comes last because it stores the quote it gives.
@@ -103,6 +108,15 @@ export class CheckoutService {
     }
 
     const created = await this.db.transaction(async (tx) => {
+      // The cart is locked and read again here, in the transaction that empties it: of two checkouts of one
+      // cart, the second waits, then finds it empty (or changed) and places nothing.
+      const cart = fromCart ? await this.lockCart(tx, customerId) : null;
+      if (cart && !sameLines(cart.lines, lines)) {
+        // A concurrent request with this key placed it meanwhile: answer with that order.
+        if (await this.store.find(orderId, tx)) return null;
+        if (cart.lines.length === 0) throw badInput('Your cart is empty: it was just ordered by another checkout', 'items');
+        throw conflict('Your cart changed while this order was being placed; review it and place the order again');
+      }
       const [order] = await tx
         .insert(orders)
         .values({
@@ -147,16 +161,33 @@ export class CheckoutService {
         }),
       );
       await this.store.record(tx, order, null, null);
-      if (fromCart) {
-        const [cart] = await tx.update(carts).set({ lastOrderId: orderId, updatedAt: sql`now()` }).where(eq(carts.userId, customerId)).returning();
-        if (cart) await tx.delete(cartItems).where(and(eq(cartItems.cartId, cart.id), inArray(cartItems.productId, lines.map((l) => l.productId))));
+      if (cart?.id) {
+        await tx.update(carts).set({ lastOrderId: orderId, updatedAt: sql`now()` }).where(eq(carts.id, cart.id));
+        await tx.delete(cartItems).where(eq(cartItems.cartId, cart.id));
       }
       return order;
     });
-    if (!created) return this.sameRequest((await this.store.find(orderId))!, requestHash);
+    if (!created) {
+      const order = (await this.store.find(orderId))!;
+      return fromCart && order.fromCart ? this.sameCartRequest(order, request) : this.sameRequest(order, requestHash);
+    }
     this.store.committed();
     await this.saga.start(orderId);
     return created;
+  }
+
+  /** The user's cart row locked for this transaction, with its lines as they are now (no cart: no lines). */
+  private async lockCart(tx: Exec, customerId: string): Promise<{ id: string | null; lines: Line[] }> {
+    const [cart] = await tx.select({ id: carts.id }).from(carts).where(eq(carts.userId, customerId)).for('update');
+    if (!cart) return { id: null, lines: [] };
+    const lines = await tx.select({ productId: cartItems.productId, quantity: cartItems.quantity }).from(cartItems).where(eq(cartItems.cartId, cart.id));
+    return { id: cart.id, lines };
+  }
+
+  /** A repeat of a cart order: the same request if it differs only in the cart, compared as the order took it. */
+  private async sameCartRequest(order: OrderRow, request: Omit<Parameters<typeof hashRequest>[0], 'lines'>): Promise<OrderRow> {
+    const lines = await this.db.select({ productId: orderItems.productId, quantity: orderItems.quantity }).from(orderItems).where(eq(orderItems.orderId, order.id));
+    return this.sameRequest(order, hashRequest({ lines, ...request }));
   }
 
   private async sameRequest(order: OrderRow, requestHash: string): Promise<OrderRow> {
@@ -198,6 +229,13 @@ export class CheckoutService {
       throw error;
     }
   }
+}
+
+/** Whether two sets of merged lines hold the same products in the same quantities. */
+function sameLines(a: readonly Line[], b: readonly Line[]): boolean {
+  if (a.length !== b.length) return false;
+  const quantities = new Map(a.map((l) => [l.productId, l.quantity]));
+  return b.every((l) => quantities.get(l.productId) === l.quantity);
 }
 
 /** Identifies a request independent of item order and duplicate lines. */
