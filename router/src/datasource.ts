@@ -1,6 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ASSERTION_HEADER, type AssertionSigner } from '@shopgraph/kit';
 import { GraphQLError } from 'graphql';
+import { subgraphFetchSignal } from './cancellation.ts';
 import type { RouterContext } from './router.ts';
 
 /**
@@ -46,6 +47,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
 /** The data source of subgraph `name` at `url`, with the router's subgraph timeout and assertion signer. */
 export function subgraphDataSource(name: string, url: string, timeoutMs: number, sign: AssertionSigner): SubgraphDataSource {
-  const timeoutFetch: typeof fetch = (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  // Aborted at the timeout, or as soon as the client request it serves has ended (see cancellation.ts).
+  const timeoutFetch: typeof fetch = (input, init) => fetch(input, { ...init, signal: subgraphFetchSignal(timeoutMs) });
   return new SubgraphDataSource(name, sign, { url, fetcher: timeoutFetch as never });
 }

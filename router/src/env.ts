@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { baseEnvShape } from '@shopgraph/kit';
 import { z } from 'zod';
+import { corsEnvShape } from './cors.ts';
 
 const flag = z
   .enum(['true', 'false', '1', '0'])
@@ -26,6 +27,16 @@ export const routerEnvShape = {
   MAX_ALIASES: z.coerce.number().int().nonnegative().default(30),
   MAX_ROOT_FIELDS: z.coerce.number().int().positive().default(20),
   MAX_TOKENS: z.coerce.number().int().positive().default(5_000),
+  /** Fields one operation may select once its fragments are expanded (src/limits.ts). */
+  MAX_FIELDS: z.coerce.number().int().positive().default(1_000),
+  /** Static cost budget of one operation (src/cost.ts), and the assumed length of a list without `first`. */
+  MAX_COST: z.coerce.number().int().positive().default(10_000),
+  COST_DEFAULT_LIST_SIZE: z.coerce.number().int().positive().default(10),
+  /** Cost points one client (user, else address) may spend per window, shared by replicas through Redis; 0 turns it off. */
+  RATE_LIMIT_POINTS: z.coerce.number().int().nonnegative().default(100_000),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
+  /** Redis for the rate limits; without it each replica counts on its own. */
+  REDIS_URL: z.string().url().optional(),
   /** Subscriptions (graphql-ws on /graphql): time a client has to send connection_init. */
   WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   /** Ping interval; a client that does not answer within the same time is dropped. 0 disables. */
@@ -37,6 +48,7 @@ export const routerEnvShape = {
   WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().positive().default(20),
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   TRUST_PROXY: flag.default(false),
+  ...corsEnvShape,
 };
 
 export type RouterEnv = z.infer<z.ZodObject<typeof routerEnvShape>>;

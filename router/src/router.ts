@@ -19,7 +19,10 @@ import { subgraphUrlOverrides, type RouterEnv } from './env.ts';
 import { bearerToken, createAccessTokenVerifier } from './jwt.ts';
 import { subgraphDataSource } from './datasource.ts';
 import { clientErrorPlugins } from './client-errors.ts';
-import { aliasLimit, depthLimit, rootFieldLimit } from './limits.ts';
+import { createCorsPolicy } from './cors.ts';
+import { aliasLimit, depthLimit, fieldLimit, rootFieldLimit } from './limits.ts';
+import { createAdmission } from './admission.ts';
+import { withRequestSignal } from './cancellation.ts';
 import { attachRouterSubscriptions, type RouterSubscriptions } from './subscriptions/server.ts';
 import { trackingRoutes } from './tracking/tracking.ts';
 
@@ -74,7 +77,9 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
     buildService: ({ name, url }) => subgraphDataSource(name, overrides.get(name) ?? url ?? '', env.SUBGRAPH_TIMEOUT_MS, signAssertion),
   });
 
-  const validationRules = [depthLimit(env.MAX_DEPTH), aliasLimit(env.MAX_ALIASES), rootFieldLimit(env.MAX_ROOT_FIELDS)];
+  const validationRules = [depthLimit(env.MAX_DEPTH), aliasLimit(env.MAX_ALIASES), rootFieldLimit(env.MAX_ROOT_FIELDS), fieldLimit(env.MAX_FIELDS)];
+  // Cost budget and per-client rate limit, after validation and before the gateway plans anything.
+  const admission = createAdmission(env, logger);
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     introspection: !production,
@@ -89,6 +94,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
     logger,
     plugins: [
       ...clientErrorPlugins<RouterContext>({ hideSchemaDetails: production }),
+      admission.plugin,
       production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false, document: DEFAULT_SANDBOX_DOCUMENT }),
@@ -104,6 +110,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
   });
   await apollo.start();
 
+  const cors = createCorsPolicy(env);
   const verifyAccessToken = createAccessTokenVerifier({ jwksUrl: env.JWKS_URL, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE });
 
   const clientIp = (req: IncomingMessage): string | undefined => {
@@ -144,7 +151,9 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
     },
     handle: async (req, res) => {
       const path = (req.url ?? '/').split('?')[0];
-      if (path === '/graphql') return handler(req, res);
+      // CORS first: a preflight is answered here and never reaches GraphQL.
+      if (path === '/graphql' && cors.handle(req, res)) return;
+      if (path === '/graphql') return withRequestSignal(res, () => handler(req, res));
       if (trackingRoutes(req, res)) return;
       if (path === '/' && req.method === 'GET' && !production) {
         res.writeHead(302, { location: '/graphql' });
@@ -152,7 +161,10 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
       }
       sendJson(res, 404, { error: 'not found' });
     },
-    onStop: () => apollo.stop(),
+    onStop: async () => {
+      await apollo.stop();
+      await admission.close();
+    },
   });
 
   subscriptions = attachRouterSubscriptions({
@@ -165,9 +177,11 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
     verifyAccessToken,
     sign: signAssertion,
     clientIp,
+    allowsOrigin: cors.allowsWebSocket,
     dataSource: (name, url) => subgraphDataSource(name, url, env.SUBGRAPH_TIMEOUT_MS, signAssertion),
     overrides,
     format: maskErrors(logger),
+    admit: admission.admitSubscription,
   });
   if (latestSupergraph) subscriptions.update(latestSupergraph);
   const live = subscriptions;

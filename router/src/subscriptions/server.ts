@@ -21,6 +21,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { AdmissionRequest } from '../admission.ts';
 import { withoutSuggestions } from '../client-errors.ts';
 import type { RouterEnv } from '../env.ts';
 import { resolveEvent, SharedResolutions } from './executor.ts';
@@ -56,11 +57,15 @@ interface Deps {
   verifyAccessToken: (token: string) => Promise<Viewer>;
   sign: AssertionSigner;
   clientIp: (req: IncomingMessage) => string | undefined;
+  /** Whether the upgrade's Origin may open a connection (the CORS allow-list, src/cors.ts). */
+  allowsOrigin: (req: IncomingMessage) => boolean;
   /** The data source of each subgraph (by name and URL), for the fields resolved per event. */
   dataSource: (name: string, url: string) => ServiceMap[string];
   /** Routing URL overrides (SUBGRAPH_URLS). */
   overrides: Map<string, string>;
   format: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** Cost budget and rate limit (src/admission.ts): the refusal, or null to go on. */
+  admit?: (request: AdmissionRequest) => Promise<GraphQLError | null>;
 }
 
 type ConnectionExtra = {
@@ -109,6 +114,8 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/graphql') return refuseUpgrade(socket, 404, 'Not Found');
+    // Browsers let any page open a WebSocket anywhere: the Origin check is the router's own.
+    if (!deps.allowsOrigin(req)) return refuseUpgrade(socket, 403, 'Forbidden');
     const ip = deps.clientIp(req) ?? 'unknown';
     if (perIp.count(ip) >= env.WS_MAX_CONNECTIONS_PER_IP) return refuseUpgrade(socket, 429, 'Too Many Requests');
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -149,7 +156,7 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
         clearTimeout(ctx.extra.expiry);
         ctx.extra.releaseUser?.();
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
         if (Object.keys(ctx.subscriptions).length > env.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION) {
           return fail(`At most ${env.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, 'BAD_USER_INPUT');
         }
@@ -170,6 +177,8 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
         }
         const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {}, { maxErrors: 10 });
         if (coerced.errors) return coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT', hideSchemaDetails));
+        const refusal = await deps.admit?.({ schema, document, operation, variables: coerced.coerced, viewer: ctx.extra.viewer ?? null, clientIp: deps.clientIp(ctx.extra.request) });
+        if (refusal) return [refusal];
         let plan;
         try {
           plan = planner.plan(document, payload.operationName ?? undefined, payload.query);
