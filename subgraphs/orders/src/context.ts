@@ -1,6 +1,7 @@
 import type { AuthContext } from '@shopgraph/kit';
 import DataLoader from 'dataloader';
 import type { OrderItemRow, OrderRow, StatusHistoryRow } from './db/schema.ts';
+import type { LiveAccounts } from './services/accounts.ts';
 import type { CartService, CartView } from './services/cart.service.ts';
 import type { CheckoutService } from './services/checkout.service.ts';
 import type { OrdersService } from './services/orders.service.ts';
@@ -11,6 +12,7 @@ export interface Context extends AuthContext {
   orders: OrdersService;
   checkout: CheckoutService;
   carts: CartService;
+  accounts: LiveAccounts;
   statusStreams: OrderStatusStreams;
   loaders: {
     /** Orders by id: every Order of one `_entities` batch in one query. */

@@ -8,12 +8,15 @@ const flag = z.enum(['true', 'false']).default('true').transform((v) => v === 't
 export const ordersEnvShape = {
   ...subgraphEnvShape,
   PORT: z.coerce.number().int().min(0).max(65535).default(4005),
-  /** Subgraphs orders calls internally (checkout). */
+  /** Subgraphs orders calls internally (checkout; users: whether a customer's account still exists). */
+  USERS_URL: url(4001),
   PRODUCTS_URL: url(4002),
   INVENTORY_URL: url(4003),
   PRICING_URL: url(4004),
   PAYMENTS_URL: url(4006),
   SHIPPING_URL: url(4007),
+  /** How long orders trusts that a customer's account exists before asking users again (0: every time). */
+  ACCOUNT_CHECK_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** Timeout of each internal call, in milliseconds. */
   INTERNAL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** Run the checkout saga worker in this process (false: a separate `src/worker.ts` process runs it). */

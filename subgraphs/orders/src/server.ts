@@ -23,6 +23,7 @@ import { resolvers } from './resolvers/index.ts';
 import { CartService } from './services/cart.service.ts';
 import { CheckoutService } from './services/checkout.service.ts';
 import { CheckoutSaga, type SagaStep } from './services/checkout-saga.ts';
+import { accountLookup, LiveAccounts } from './services/accounts.ts';
 import { checkoutPorts, type CheckoutPorts } from './services/clients.ts';
 import { OrderStore } from './services/order-store.ts';
 import { OrdersService } from './services/orders.service.ts';
@@ -118,6 +119,10 @@ export async function createOrdersSubgraph(deps: Deps): Promise<OrdersSubgraph> 
   const paymentEvents = new PaymentEventsService(eventsDb.db, core.store);
   const pubsub = new RedisPubSub(redis, logger);
   const statusStreams = new OrderStatusStreams(db.db, pubsub, logger);
+  const accounts = new LiveAccounts(
+    accountLookup(createSubgraphClient({ url: env.USERS_URL, service: 'orders', internalSecret: env.INTERNAL_SECRET, timeoutMs: env.INTERNAL_TIMEOUT_MS })),
+    env.ACCOUNT_CHECK_CACHE_SECONDS,
+  );
   const close = async () => {
     await core.close();
     await pubsub.close();
@@ -139,6 +144,7 @@ export async function createOrdersSubgraph(deps: Deps): Promise<OrdersSubgraph> 
         orders: core.orders,
         checkout: core.checkout,
         carts: core.carts,
+        accounts,
         statusStreams,
         loaders: createLoaders(core.orders, core.carts),
       }),
