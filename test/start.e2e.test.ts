@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, gql } from '@shopgraph/kit/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,20 +26,24 @@ async function ports() {
   return ports;
 }
 
-function start(portEnv: Record<string, number>): Promise<{ child: ChildProcess; output: () => string }> {
+/** Starts `scripts/start.ts` directly, or through `npm start` as a user would (`viaNpm`). */
+function start(portEnv: Record<string, number>, viaNpm = false): Promise<{ child: ChildProcess; output: () => string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
   // The embedded defaults are what is under test, not the servers of the test run.
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   env.NODE_ENV = 'development';
   for (const [key, value] of Object.entries(portEnv)) env[key] = String(value);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = viaNpm
+    ? spawn('npm', ['start'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(child);
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 90_000);
+    // Generous: on a busy machine the stack waits for its services as long as they make progress.
+    const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 300_000);
     child.stdout!.on('data', () => {
       if (output.includes(`http://localhost:${portEnv.ROUTER_PORT}/graphql`)) {
         clearTimeout(timer);
@@ -60,9 +64,16 @@ function stop(child: ChildProcess): Promise<number | null> {
   });
 }
 
-function listening(port: number): Promise<boolean> {
+/** An IPv4 address of this machine other than loopback, if it has one. */
+function externalAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+}
+
+function listening(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(port, host);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -82,6 +93,15 @@ describe('npm start', () => {
     expect(await page.text()).toContain('embeddable-sandbox');
     // The local mail sink the notifications subgraph sends to.
     expect(await listening(portEnv.SMTP_SINK_PORT!)).toBe(true);
+    // Only the router is for clients: subgraphs listen on loopback alone.
+    const outside = externalAddress();
+    if (outside) {
+      expect(await listening(portEnv.ROUTER_PORT!, outside)).toBe(true);
+      expect(await listening(portEnv.PRODUCTS_PORT!, outside)).toBe(false);
+    }
+    // Output to a file or pipe is plain text, one line an event.
+    expect(first.output()).not.toContain('\x1b[');
+    expect(first.output()).not.toContain('Mode: unmanaged');
 
     // The demo catalog is seeded: query 1 of the README spans four subgraphs.
     const catalog = await gql(url, `{ categories { slug } products(first: 20, filter: { search: "wool", categorySlug: "apparel" }) {
@@ -111,10 +131,13 @@ describe('npm start', () => {
     for (let i = 0; i < 150 && (await Promise.all(servicePorts.map(listening))).some(Boolean); i++) await new Promise((r) => setTimeout(r, 100));
     for (const port of servicePorts) expect(await listening(port)).toBe(false);
 
-    // The next start takes over the PostgreSQL server the killed one left running.
-    const third = await start(portEnv);
+    // The next start takes over the PostgreSQL server the killed one left running; this one through npm.
+    const third = await start(portEnv, true);
     expect((await gql(url, LOGIN, { e: email })).data?.login.user.id).toBe(registered.data!.register.user.id);
-    expect(await stop(third.child)).toBe(0);
+    // `kill <pid of npm>` (SIGTERM, what IDEs, `timeout` and process managers send) stops the whole stack.
+    third.child.kill('SIGTERM');
+    for (let i = 0; i < 600 && (await Promise.all(Object.values(portEnv).map((port) => listening(port)))).some(Boolean); i++) await new Promise((r) => setTimeout(r, 100));
     for (const port of Object.values(portEnv)) expect(await listening(port)).toBe(false);
-  }, 240_000);
+    expect(third.output()).toContain('shopgraph stopped');
+  }, 900_000);
 });
