@@ -3,6 +3,8 @@ import { gql, type GraphQLResponse, uniqueName } from '@shopgraph/kit/testing';
 import { expect } from 'vitest';
 import { createTestProduct, internalCaller as internalCallerOf, routerSignedCaller as routerSignedCallerOf, type TestStack } from '../../../test/support/stack.ts';
 import { schema } from '../src/db/schema.ts';
+import { expiryJobId } from '../src/jobs/reservation-expiry.ts';
+import type { InventorySubgraph } from '../src/server.ts';
 
 /** Shared by the inventory test files: sign-ins, products, stock reads, internal calls. */
 
@@ -85,3 +87,20 @@ export async function stockRowCount(stack: TestStack, productId: string): Promis
     await close();
   }
 }
+
+/**
+ * Makes a reservation overdue now, as if its lifetime had passed, and runs its delayed expiry job at once:
+ * tests control the clock instead of waiting out a short lifetime that a busy machine may overrun.
+ */
+export async function expireNow(stack: TestStack, orderId: string): Promise<void> {
+  const { sql, close } = connectDb(stack.subgraphs.inventory!.databaseUrl, schema, { max: 1 });
+  try {
+    await sql`update reservations set expires_at = now() - interval '1 second' where order_id = ${orderId}`;
+  } finally {
+    await close();
+  }
+  const { expiry } = stack.subgraphs.inventory!.built as InventorySubgraph;
+  const job = await expiry.queue.getJob(expiryJobId(orderId));
+  if (job && (await job.isDelayed())) await job.promote();
+}
+

@@ -9,6 +9,7 @@ import {
   COMMIT,
   createProduct,
   eventually,
+  expireNow,
   internalCaller,
   MOVEMENTS,
   newOrderId,
@@ -272,11 +273,12 @@ describe('concurrent reservations', () => {
 });
 
 describe('expiry', () => {
-  it('gives the units back and marks the reservation EXPIRED after ttlSeconds', async () => {
+  it('gives the units back and marks the reservation EXPIRED once its ttlSeconds have passed', async () => {
     const a = await stocked(5);
     const orderId = newOrderId();
-    await reserve(orderId, [{ productId: a, quantity: 5 }], 1);
+    await reserve(orderId, [{ productId: a, quantity: 5 }]);
     expect(await stockOf(stack, a)).toMatchObject({ reserved: 5, available: 0 });
+    await expireNow(stack, orderId);
 
     const reservation = await eventually(
       async () => (await internal(RESERVATION_OF, { orderId })).data!.reservation,
@@ -297,8 +299,9 @@ describe('expiry', () => {
   it('leaves a committed reservation alone when its expiry job runs', async () => {
     const a = await stocked(5);
     const orderId = newOrderId();
-    await reserve(orderId, [{ productId: a, quantity: 2 }], 1);
+    await reserve(orderId, [{ productId: a, quantity: 2 }]);
     await internal(COMMIT, { orderId });
+    await expireNow(stack, orderId);
     const { expiry } = stack.subgraphs.inventory!.built as InventorySubgraph;
     const state = await eventually(
       async () => (await expiry.queue.getJob(expiryJobId(orderId)))?.getState(),
