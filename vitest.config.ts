@@ -16,8 +16,10 @@ export default defineConfig({
       ? ['test/canary/*.canary.ts']
       : ['packages/*/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'router/test/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['packages/kit/src/testing/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Deadlines catch hangs; they are not speed checks. A busy two-core machine can take a minute to start
+    // a stack of eight subgraphs, so they leave room for that.
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     pool: 'forks',
     // Integration tests start servers and databases; two cores run two files at a time well.
     maxWorkers: 2,

@@ -46,6 +46,9 @@ export const SUBGRAPHS = {
 };
 export type SubgraphName = keyof typeof SUBGRAPHS;
 
+/** Deadlines of internal calls in test stacks (each subgraph reads the ones it has). */
+const GENEROUS_TIMEOUTS = { INTERNAL_TIMEOUT_MS: '30000', PRODUCTS_TIMEOUT_MS: '30000' };
+
 const SUPERGRAPH_YAML = fileURLToPath(new URL('../../supergraph.yaml', import.meta.url));
 
 export interface RunningSubgraph {
@@ -126,6 +129,9 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       INTERNAL_SECRET: internalSecret,
       // Mail goes only where a test says (its own SMTP server); by default to a port nothing listens on.
       ...(name === 'notifications' ? { SMTP_URL: 'smtp://127.0.0.1:9' } : {}),
+      // A busy test machine can take seconds to answer: the calls' deadlines are for hangs, not for speed.
+      // Tests about timeouts set their own.
+      ...GENEROUS_TIMEOUTS,
       ...(name === 'users' ? options.usersEnv : {}),
       ...options.env?.[name as SubgraphName],
     });
@@ -146,6 +152,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     ROUTER_PRIVATE_KEY: keys.privateKey,
     JWKS_URL: `${subgraphs.users!.origin}/.well-known/jwks.json`,
     SUPERGRAPH_WATCH: 'false',
+    SUBGRAPH_TIMEOUT_MS: '60000',
     ...options.routerEnv,
   });
   const router = await createRouter({ env: routerEnv, logger, supergraphSdl });
@@ -207,6 +214,7 @@ export async function startRouter(stack: TestStack, options: { urlOverrides?: Re
     ROUTER_PRIVATE_KEY: stack.keys.privateKey,
     JWKS_URL: `${stack.subgraphs.users!.origin}/.well-known/jwks.json`,
     SUPERGRAPH_WATCH: 'false',
+    SUBGRAPH_TIMEOUT_MS: '60000',
     ...options.env,
   });
   const logger = options.logger ?? createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
