@@ -20,7 +20,7 @@ import { ORDER_STATUS_CHANNEL_PREFIX } from '@shopgraph/kit';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { type BenchStack, startBenchStack } from './lib/bench-stack.ts';
-import { call, listArg, numberArg, quantile } from './lib/bench.ts';
+import { call, listArg, numberArg, processCpuSeconds, quantile } from './lib/bench.ts';
 
 const subscriberCounts = listArg('subscribers', [1000, 5000, 10000]);
 const customers = numberArg('customers', 50);
@@ -40,11 +40,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resident memory of a process, KiB. */
 const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
-/** CPU time a process has used so far (user + system), seconds. */
-const cpuSeconds = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICK;
-};
+const cpuSeconds = processCpuSeconds;
 /** CPU time of `root` and all its descendants (the whole stack: services, PostgreSQL, Redis), seconds. */
 const treeCpuSeconds = (root: number) => {
   const procs = readdirSync('/proc')

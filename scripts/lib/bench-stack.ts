@@ -46,7 +46,8 @@ async function startOnce(options: BenchStackOptions): Promise<BenchStack> {
   const ports: Record<string, number> = { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), ROUTER_PORT: await freePort(), SMTP_SINK_PORT: await freePort() };
   for (const spec of SUBGRAPHS) ports[`${spec.name.toUpperCase()}_PORT`] = await freePort();
   const internalSecret = randomBytes(32).toString('hex');
-  const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn', INTERNAL_SECRET: internalSecret, ...options.env };
+  // A benchmark is one client (one address) sending far more than any shopper: no per-client rate limit unless asked.
+  const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn', INTERNAL_SECRET: internalSecret, RATE_LIMIT_POINTS: '0', ...options.env };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   for (const [key, value] of Object.entries(ports)) env[key] = String(value);

@@ -1,4 +1,15 @@
-/** Small pieces every benchmark script uses: arguments, GraphQL calls over HTTP, percentiles. */
+/** Small pieces every benchmark script uses: arguments, GraphQL calls over HTTP, percentiles, CPU time. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** Clock ticks per second of /proc figures. */
+const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** CPU time process `pid` has used so far (user + system), seconds, from /proc (Linux). */
+export function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICK;
+}
 
 /** `--name <number>` from the command line, or `fallback`. */
 export function numberArg(name: string, fallback: number): number {
