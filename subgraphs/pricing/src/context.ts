@@ -5,12 +5,14 @@ import type { DisplayPrice } from './services/discounts.ts';
 import { keyOf, type PriceKey, type PricesService } from './services/prices.service.ts';
 import type { PromotionsService } from './services/promotions.service.ts';
 import type { QuotesService } from './services/quotes.service.ts';
+import type { RedemptionsService } from './services/redemptions.service.ts';
 
 /** What every pricing resolver receives; loaders live for one request. */
 export interface Context extends AuthContext {
   prices: PricesService;
   promotions: PromotionsService;
   quotes: QuotesService;
+  redemptions: RedemptionsService;
   loaders: {
     /** Display price (with automatic promotions) of a product in its category; null without a price. */
     displayPrice: DataLoader<PriceKey, DisplayPrice | null, string>;

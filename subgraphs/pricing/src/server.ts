@@ -6,6 +6,7 @@ import { resolvers } from './resolvers/index.ts';
 import { Catalog } from './services/catalog.ts';
 import { PricesService } from './services/prices.service.ts';
 import { PromotionsService } from './services/promotions.service.ts';
+import { RedemptionsService } from './services/redemptions.service.ts';
 import { QuotesService } from './services/quotes.service.ts';
 
 export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
@@ -29,7 +30,8 @@ export async function createPricingSubgraph(deps: {
   );
   const prices = new PricesService(db.db, catalog);
   const promotions = new PromotionsService(db.db, catalog);
-  const quotes = new QuotesService(db.db, catalog, prices, promotions, env.DEFAULT_CURRENCY);
+  const redemptions = new RedemptionsService(db.db);
+  const quotes = new QuotesService(db.db, catalog, prices, promotions, redemptions, env.DEFAULT_CURRENCY);
 
   const http = await createSubgraphServer<Context>({
     name: 'pricing',
@@ -37,7 +39,7 @@ export async function createPricingSubgraph(deps: {
     resolvers,
     logger,
     env,
-    context: (caller) => ({ caller, prices, promotions, quotes, loaders: createLoaders(prices, promotions) }),
+    context: (caller) => ({ caller, prices, promotions, quotes, redemptions, loaders: createLoaders(prices, promotions) }),
     // Pricing keeps nothing in Redis; products is checked per request, so it does not gate readiness.
     readiness: storageReadiness(db),
   });

@@ -70,6 +70,12 @@ export class CheckoutSaga {
     }
     await this.ports.cancelPayment(order.id, reason);
     await this.ports.releaseReservation(order.id);
+    await this.releasePromoCode(order);
+  }
+
+  /** A cancelled, rejected or failed order gives its promo code redemption back (idempotent in pricing). */
+  private async releasePromoCode(order: OrderRow): Promise<void> {
+    if (order.promoCode) await this.ports.releaseRedemption(order.id);
   }
 
   private async reserve(order: OrderRow): Promise<void> {
@@ -84,6 +90,7 @@ export class CheckoutSaga {
       const short = new Set(result.unavailable.map((u) => u.productId));
       const names = items.filter((i) => short.has(i.productId)).map((i) => i.productName);
       const reason = `Out of stock: ${names.join(', ')}`;
+      await this.releasePromoCode(order);
       await this.store.transition(order.id, 'PENDING', 'REJECTED', { reason, failureReason: reason });
       return;
     }
@@ -93,6 +100,7 @@ export class CheckoutSaga {
     }
     // The replayed reservation had expired (checkout stalled longer than its time to live).
     const reason = 'The stock reservation expired before payment';
+    await this.releasePromoCode(order);
     await this.store.transition(order.id, 'PENDING', 'REJECTED', { reason, failureReason: reason });
   }
 
@@ -108,6 +116,7 @@ export class CheckoutSaga {
     if (result.outcome === 'RETRY') throw new RetryLater(`Payment provider asked to retry: ${result.reason ?? 'transient error'}`);
     if (result.outcome === 'DECLINED') {
       await this.ports.releaseReservation(order.id);
+      await this.releasePromoCode(order);
       const reason = `Payment declined${result.reason ? `: ${result.reason}` : ''}`;
       await this.store.transition(order.id, 'RESERVED', 'PAYMENT_FAILED', { reason, failureReason: reason });
       return;

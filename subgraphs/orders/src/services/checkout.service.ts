@@ -98,75 +98,77 @@ export class CheckoutService {
     if (!tokenValid) throw badInput('The payment token is not valid', 'paymentToken');
     const weighed = lines.map((line, i) => ({ ...line, weightGrams: products[i]!.weightGrams }));
     const shipping = await this.passBadInput(() => this.ports.shippingQuote(weighed, address.country, address.postalCode), 'shippingAddress');
-    const quote = await this.passBadInput(() => this.ports.checkoutQuote(orderId, lines, values.promoCode), 'items').catch((error: unknown) => {
+    const quote = await this.passBadInput(() => this.ports.checkoutQuote(orderId, lines, values.promoCode, customerId), 'items').catch((error: unknown) => {
       // The same key with another request, placed concurrently: pricing keeps the first one's quote.
       throw codeOf(error) === 'CONFLICT' ? conflict('This idempotency key was already used for a different order') : error;
     });
     const currency = quote.subtotal.currency;
-    if (shipping.amount.currency !== currency) {
-      throw badInput(`Shipping is charged in ${shipping.amount.currency} but these products are priced in ${currency}`, 'items');
-    }
-
-    const created = await this.db.transaction(async (tx) => {
-      // The cart is locked and read again here, in the transaction that empties it: of two checkouts of one
-      // cart, the second waits, then finds it empty (or changed) and places nothing.
-      const cart = fromCart ? await this.lockCart(tx, customerId) : null;
-      if (cart && !sameLines(cart.lines, lines)) {
-        // A concurrent request with this key placed it meanwhile: answer with that order.
-        if (await this.store.find(orderId, tx)) return null;
-        if (cart.lines.length === 0) throw badInput('Your cart is empty: it was just ordered by another checkout', 'items');
-        throw conflict('Your cart changed while this order was being placed; review it and place the order again');
+    // From here on the quote may hold a promo code redemption: an order that is not written gives it back.
+    const created = await this.writeOrder(async () => {
+      if (shipping.amount.currency !== currency) {
+        throw badInput(`Shipping is charged in ${shipping.amount.currency} but these products are priced in ${currency}`, 'items');
       }
-      const [order] = await tx
-        .insert(orders)
-        .values({
-          id: orderId,
-          number: sql`'SG-' || lpad(nextval('order_number_seq')::text, 6, '0')`,
-          customerId,
-          idempotencyKey: values.idempotencyKey,
-          requestHash,
-          currency,
-          subtotal: quote.subtotal.amount,
-          discount: quote.discount.amount,
-          shippingCost: shipping.amount.amount,
-          total: quote.total.amount + shipping.amount.amount,
-          promoCode: quote.promoCode ?? values.promoCode,
-          paymentToken: values.paymentToken,
-          shippingAddress: address,
-          shippingCarrier: shipping.carrier,
-          shippingService: shipping.service,
-          fromCart,
-        })
-        .onConflictDoNothing()
-        .returning();
-      // A concurrent duplicate inserted it first.
-      if (!order) return null;
-      const byId = new Map(quote.lines.map((l) => [l.product.id, l]));
-      await tx.insert(orderItems).values(
-        lines.map((line, position) => {
-          const priced = byId.get(line.productId)!;
-          const product = products[position]!;
-          return {
-            orderId,
-            position,
-            productId: line.productId,
-            productName: product.name,
-            sku: product.sku,
-            weightGrams: product.weightGrams,
-            quantity: line.quantity,
-            unitPrice: priced.unitPrice.amount,
-            lineTotal: priced.lineTotal.amount,
-            discount: priced.discount.amount,
-          };
-        }),
-      );
-      await this.store.record(tx, order, null, null);
-      if (cart?.id) {
-        await tx.update(carts).set({ lastOrderId: orderId, updatedAt: sql`now()` }).where(eq(carts.id, cart.id));
-        await tx.delete(cartItems).where(eq(cartItems.cartId, cart.id));
-      }
-      return order;
-    });
+      return this.db.transaction(async (tx) => {
+        // The cart is locked and read again here, in the transaction that empties it: of two checkouts of one
+        // cart, the second waits, then finds it empty (or changed) and places nothing.
+        const cart = fromCart ? await this.lockCart(tx, customerId) : null;
+        if (cart && !sameLines(cart.lines, lines)) {
+          // A concurrent request with this key placed it meanwhile: answer with that order.
+          if (await this.store.find(orderId, tx)) return null;
+          if (cart.lines.length === 0) throw badInput('Your cart is empty: it was just ordered by another checkout', 'items');
+          throw conflict('Your cart changed while this order was being placed; review it and place the order again');
+        }
+        const [order] = await tx
+          .insert(orders)
+          .values({
+            id: orderId,
+            number: sql`'SG-' || lpad(nextval('order_number_seq')::text, 6, '0')`,
+            customerId,
+            idempotencyKey: values.idempotencyKey,
+            requestHash,
+            currency,
+            subtotal: quote.subtotal.amount,
+            discount: quote.discount.amount,
+            shippingCost: shipping.amount.amount,
+            total: quote.total.amount + shipping.amount.amount,
+            promoCode: quote.promoCode ?? values.promoCode,
+            paymentToken: values.paymentToken,
+            shippingAddress: address,
+            shippingCarrier: shipping.carrier,
+            shippingService: shipping.service,
+            fromCart,
+          })
+          .onConflictDoNothing()
+          .returning();
+        // A concurrent duplicate inserted it first.
+        if (!order) return null;
+        const byId = new Map(quote.lines.map((l) => [l.product.id, l]));
+        await tx.insert(orderItems).values(
+          lines.map((line, position) => {
+            const priced = byId.get(line.productId)!;
+            const product = products[position]!;
+            return {
+              orderId,
+              position,
+              productId: line.productId,
+              productName: product.name,
+              sku: product.sku,
+              weightGrams: product.weightGrams,
+              quantity: line.quantity,
+              unitPrice: priced.unitPrice.amount,
+              lineTotal: priced.lineTotal.amount,
+              discount: priced.discount.amount,
+            };
+          }),
+        );
+        await this.store.record(tx, order, null, null);
+        if (cart?.id) {
+          await tx.update(carts).set({ lastOrderId: orderId, updatedAt: sql`now()` }).where(eq(carts.id, cart.id));
+          await tx.delete(cartItems).where(eq(cartItems.cartId, cart.id));
+        }
+        return order;
+      });
+    }, orderId, quote.promoCode !== null);
     if (!created) {
       const order = (await this.store.find(orderId))!;
       return fromCart && order.fromCart ? this.sameCartRequest(order, request) : this.sameRequest(order, requestHash);
@@ -174,6 +176,23 @@ export class CheckoutService {
     this.store.committed();
     await this.saga.start(orderId);
     return created;
+  }
+
+  /**
+   * Runs `write` (checks and the order's transaction). When it fails and no order with this id exists, the
+   * order's promo code redemption and quote are given back, so a refused checkout does not use up the code.
+   */
+  private async writeOrder<T>(write: () => Promise<T>, orderId: string, redeemed: boolean): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (redeemed && !(await this.store.find(orderId).catch(() => true))) {
+        await this.ports.releaseRedemption(orderId, true).catch(() => {
+          // Best effort: the order is not written, and a retry with the same key takes the stored quote again.
+        });
+      }
+      throw error;
+    }
   }
 
   /** The user's cart row locked for this transaction, with its lines as they are now (no cart: no lines). */

@@ -53,7 +53,10 @@ export type ShipmentAddress = DeliveryAddress;
 /** The other subgraphs as checkout sees them. */
 export interface CheckoutPorts {
   products(ids: string[]): Promise<Array<CatalogProduct | null>>;
-  checkoutQuote(orderId: string, items: Line[], promoCode: string | null): Promise<CheckoutQuote>;
+  /** Stores the order's quote; a promo code that applies is redeemed for the order (BAD_USER_INPUT when used up). */
+  checkoutQuote(orderId: string, items: Line[], promoCode: string | null, customerId: string): Promise<CheckoutQuote>;
+  /** Gives back the order's promo code redemption (and with `discardQuote` its quote); idempotent. */
+  releaseRedemption(orderId: string, discardQuote?: boolean): Promise<void>;
   shippingQuote(items: Array<Line & { weightGrams: number }>, country: string, postalCode: string): Promise<ShippingQuote>;
   validatePaymentToken(token: string): Promise<boolean>;
   reserveStock(orderId: string, items: Line[], ttlSeconds: number): Promise<ReserveOutcome>;
@@ -85,13 +88,17 @@ export function checkoutPorts(clients: {
   return {
     products: (ids) => fetchEntities<CatalogProduct>(products, 'Product', ids.map((id) => ({ id })), 'id name sku active weightGrams'),
 
-    checkoutQuote: async (orderId, items, promoCode) =>
+    checkoutQuote: async (orderId, items, promoCode, customerId) =>
       (
         await pricing.request<{ checkoutQuote: CheckoutQuote }>(
-          `mutation($orderId: ID!, $items: [LineItemInput!]!, $promoCode: String) { checkoutQuote(orderId: $orderId, items: $items, promoCode: $promoCode) { ${QUOTE} } }`,
-          { orderId, items, promoCode },
+          `mutation($orderId: ID!, $items: [LineItemInput!]!, $promoCode: String, $customerId: ID) { checkoutQuote(orderId: $orderId, items: $items, promoCode: $promoCode, customerId: $customerId) { ${QUOTE} } }`,
+          { orderId, items, promoCode, customerId },
         )
       ).checkoutQuote,
+
+    releaseRedemption: async (orderId, discardQuote = false) => {
+      await pricing.request(`mutation($orderId: ID!, $discardQuote: Boolean) { releaseRedemption(orderId: $orderId, discardQuote: $discardQuote) }`, { orderId, discardQuote });
+    },
 
     shippingQuote: async (items, country, postalCode) =>
       (

@@ -64,6 +64,10 @@ export type CreatePromotionInput = {
   /** Must be after startsAt; omit for open-ended. */
   endsAt?: InputMaybe<Scalars['DateTime']['input']>;
   kind: PromotionKind;
+  /** Code promotions only: how many orders may use the code in all (at least 1). Omit for no limit. */
+  maxRedemptions?: InputMaybe<Scalars['Int']['input']>;
+  /** Code promotions only: how many orders one customer may place with the code (at least 1). Omit for no limit. */
+  maxRedemptionsPerCustomer?: InputMaybe<Scalars['Int']['input']>;
   /** Least order subtotal in minor units of `currency`. */
   minSubtotal?: InputMaybe<Scalars['Int']['input']>;
   /** Limit the promotion to these products. */
@@ -97,13 +101,20 @@ export type Mutation = {
   /**
    * Internal (checkout): the authoritative quote of an order, stored under `orderId`. Repeating the call
    * returns the stored quote, even if prices changed since; the same orderId with other items or code is a
-   * CONFLICT.
+   * CONFLICT. When the given code applies, the order redeems it in the same transaction (once per order): a code
+   * used up in all, or by `customerId`, is refused with BAD_USER_INPUT.
    */
   checkoutQuote: PriceQuote;
   /** Creates a promotion (admin). */
   createPromotion: Promotion;
   /** Ends a promotion now (admin); ending an ended promotion changes nothing. */
   endPromotion: Promotion;
+  /**
+   * Internal (checkout): gives back the promo code redemption of an order that was cancelled, rejected or not
+   * placed after all. With `discardQuote`, the order's stored quote is forgotten too (the order was never
+   * written). Idempotent; true when a redemption was given back.
+   */
+  releaseRedemption: Scalars['Boolean']['output'];
   /**
    * Sets a product's regular price (admin) and records the change. `compareAtAmount` (greater than `amount`)
    * is the price to show struck through; omitting it clears it.
@@ -113,6 +124,7 @@ export type Mutation = {
 
 
 export type MutationCheckoutQuoteArgs = {
+  customerId?: InputMaybe<Scalars['ID']['input']>;
   items: Array<LineItemInput>;
   orderId: Scalars['ID']['input'];
   promoCode?: InputMaybe<Scalars['String']['input']>;
@@ -126,6 +138,12 @@ export type MutationCreatePromotionArgs = {
 
 export type MutationEndPromotionArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationReleaseRedemptionArgs = {
+  discardQuote?: InputMaybe<Scalars['Boolean']['input']>;
+  orderId: Scalars['ID']['input'];
 };
 
 
@@ -247,10 +265,16 @@ export type Promotion = {
   endsAt: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
   kind: PromotionKind;
+  /** Orders (placed and not cancelled, rejected or failed) that may use the code in all; null: no limit. */
+  maxRedemptions: Maybe<Scalars['Int']['output']>;
+  /** Orders one customer may place with the code; null: no limit. */
+  maxRedemptionsPerCustomer: Maybe<Scalars['Int']['output']>;
   /** Least order subtotal (before discounts) the promotion needs, if any. */
   minSubtotal: Maybe<Money>;
   /** Products the promotion is limited to (empty with empty `categoryIds`: the whole order). */
   productIds: Array<Scalars['ID']['output']>;
+  /** Orders that hold a redemption of the code now: counted when an order is placed with it, given back when it is cancelled, rejected or its payment fails. */
+  redemptionCount: Scalars['Int']['output'];
   /** When the promotion starts. */
   startsAt: Scalars['DateTime']['output'];
   /** Percent (1 to 100) for PERCENT_OFF; minor units of `currency` for AMOUNT_OFF. */
@@ -432,8 +456,8 @@ export type ResolversTypes = {
   LineItemInput: LineItemInput;
   Money: ResolverTypeWrapper<Money>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   PriceChange: ResolverTypeWrapper<PriceChangeRow>;
   PriceChangeConnection: ResolverTypeWrapper<Omit<PriceChangeConnection, 'edges'> & { edges: Array<ResolversTypes['PriceChangeEdge']> }>;
   PriceChangeEdge: ResolverTypeWrapper<Omit<PriceChangeEdge, 'node'> & { node: ResolversTypes['PriceChange'] }>;
@@ -461,8 +485,8 @@ export type ResolversParentTypes = {
   LineItemInput: LineItemInput;
   Money: Money;
   Mutation: Record<PropertyKey, never>;
-  PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
+  PageInfo: PageInfo;
   PriceChange: PriceChangeRow;
   PriceChangeConnection: Omit<PriceChangeConnection, 'edges'> & { edges: Array<ResolversParentTypes['PriceChangeEdge']> };
   PriceChangeEdge: Omit<PriceChangeEdge, 'node'> & { node: ResolversParentTypes['PriceChange'] };
@@ -505,6 +529,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   checkoutQuote?: Resolver<ResolversTypes['PriceQuote'], ParentType, ContextType, RequireFields<MutationCheckoutQuoteArgs, 'items' | 'orderId'>>;
   createPromotion?: Resolver<ResolversTypes['Promotion'], ParentType, ContextType, RequireFields<MutationCreatePromotionArgs, 'input'>>;
   endPromotion?: Resolver<ResolversTypes['Promotion'], ParentType, ContextType, RequireFields<MutationEndPromotionArgs, 'id'>>;
+  releaseRedemption?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationReleaseRedemptionArgs, 'discardQuote' | 'orderId'>>;
   setPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType, RequireFields<MutationSetPriceArgs, 'amount' | 'currency' | 'productId'>>;
 };
 
@@ -561,8 +586,11 @@ export type PromotionResolvers<ContextType = Context, ParentType extends Resolve
   endsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['PromotionKind'], ParentType, ContextType>;
+  maxRedemptions?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  maxRedemptionsPerCustomer?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   minSubtotal?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   productIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  redemptionCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   startsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   value?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };

@@ -65,6 +65,10 @@ export const promotions = pgTable(
     endsAt: timestamp('ends_at', { withTimezone: true }),
     /** Set by `endPromotion`. */
     endedAt: timestamp('ended_at', { withTimezone: true }),
+    /** Limits of a code promotion (null: none), and the orders that hold a redemption now. */
+    maxRedemptions: integer('max_redemptions'),
+    maxRedemptionsPerCustomer: integer('max_redemptions_per_customer'),
+    redemptionCount: integer('redemption_count').notNull().default(0),
     createdBy: text('created_by'),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
@@ -77,7 +81,25 @@ export const promotions = pgTable(
     check('promotions_percent_at_most_100', sql`${t.kind} <> 'PERCENT_OFF' or ${t.value} <= 100`),
     check('promotions_ends_after_start', sql`${t.endsAt} is null or ${t.endsAt} > ${t.startsAt}`),
     check('promotions_code_upper', sql`${t.code} is null or ${t.code} = upper(${t.code})`),
+    check('promotions_redemptions_within_limit', sql`${t.redemptionCount} >= 0 and (${t.maxRedemptions} is null or ${t.redemptionCount} <= ${t.maxRedemptions})`),
   ],
+);
+
+/**
+ * One row per order that redeemed a promotion's code (the order id is the key: an order redeems once).
+ * `promotions.redemption_count` counts these rows; both change in one transaction.
+ */
+export const promotionRedemptions = pgTable(
+  'promotion_redemptions',
+  {
+    orderId: text('order_id').primaryKey(),
+    promotionId: uuid('promotion_id')
+      .notNull()
+      .references(() => promotions.id),
+    customerId: text('customer_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('promotion_redemptions_customer_idx').on(t.promotionId, t.customerId)],
 );
 
 /**
@@ -93,7 +115,7 @@ export const quotes = pgTable('quotes', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-export const schema = { prices, priceChanges, promotions, quotes };
+export const schema = { prices, priceChanges, promotions, promotionRedemptions, quotes };
 export type PriceRow = typeof prices.$inferSelect;
 export type PriceChangeRow = typeof priceChanges.$inferSelect;
 export type PromotionRow = typeof promotions.$inferSelect;

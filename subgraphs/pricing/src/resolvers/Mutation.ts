@@ -14,4 +14,8 @@ export const Mutation: MutationResolvers = {
   },
   // @inaccessible: orders calls it on this subgraph directly with its internal credential.
   checkoutQuote: (_parent, args, ctx) => ctx.quotes.checkoutQuote(args, requireInternal(ctx)),
+  releaseRedemption: (_parent, { orderId, discardQuote }, ctx) => {
+    requireInternal(ctx);
+    return ctx.redemptions.release(orderId, discardQuote ?? false);
+  },
 };

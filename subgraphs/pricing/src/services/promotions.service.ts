@@ -20,6 +20,8 @@ const idList = z
   .nullish()
   .transform((ids) => [...new Set(ids ?? [])]);
 
+const redemptionLimit = z.number().int('must be an integer').min(1, 'must be at least 1').nullish();
+
 /** The input of `createPromotion`; `now` is the default start. */
 const createPromotionInput = (now: Date) =>
   z
@@ -38,12 +40,17 @@ const createPromotionInput = (now: Date) =>
       categoryIds: idList,
       startsAt: z.date().nullish(),
       endsAt: z.date().nullish(),
+      maxRedemptions: redemptionLimit,
+      maxRedemptionsPerCustomer: redemptionLimit,
     })
     .superRefine((v, ctx) => {
       if (v.kind === 'PERCENT_OFF' && v.value > 100) ctx.addIssue({ code: 'custom', path: ['value'], message: 'a percentage must be between 1 and 100' });
       if (v.kind === 'AMOUNT_OFF' && v.currency == null) ctx.addIssue({ code: 'custom', path: ['currency'], message: 'is required for AMOUNT_OFF' });
       if (v.minSubtotal != null && v.currency == null) ctx.addIssue({ code: 'custom', path: ['currency'], message: 'is required with minSubtotal' });
       if (v.endsAt && v.endsAt <= (v.startsAt ?? now)) ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'must be after startsAt' });
+      for (const limit of ['maxRedemptions', 'maxRedemptionsPerCustomer'] as const) {
+        if (v[limit] != null && v.code == null) ctx.addIssue({ code: 'custom', path: [limit], message: 'needs a code: automatic promotions apply to every shopper' });
+      }
     })
     .transform(({ startsAt, ...rest }) => ({ ...rest, startsAt: startsAt ?? now }));
 
@@ -101,6 +108,8 @@ export class PromotionsService {
           categoryIds: values.categoryIds,
           startsAt: values.startsAt,
           endsAt: values.endsAt ?? null,
+          maxRedemptions: values.maxRedemptions ?? null,
+          maxRedemptionsPerCustomer: values.maxRedemptionsPerCustomer ?? null,
           createdBy,
         })
         .returning();

@@ -7,6 +7,7 @@ import type { Catalog } from './catalog.ts';
 import { type PricedLine, priceQuote, promotionDiscounts, type Quote, subtotalOf } from './discounts.ts';
 import type { PricesService } from './prices.service.ts';
 import { isActive, normalizeCode, type PromotionsService, toRule } from './promotions.service.ts';
+import { type RedemptionsService, usedUpReason } from './redemptions.service.ts';
 
 type Db = Database<typeof schema>;
 
@@ -29,7 +30,7 @@ const quoteInput = z.object({
     .transform((code) => (code && code.trim() ? normalizeCode(code) : null)),
 });
 
-const checkoutQuoteInput = quoteInput.extend({ orderId: entityIdSchema });
+const checkoutQuoteInput = quoteInput.extend({ orderId: entityIdSchema, customerId: entityIdSchema.nullish() });
 
 export interface QuoteRequest {
   items: Array<{ productId: string; quantity: number }>;
@@ -52,6 +53,7 @@ export class QuotesService {
     private readonly catalog: Catalog,
     private readonly prices: PricesService,
     private readonly promotions: PromotionsService,
+    private readonly redemptions: RedemptionsService,
     private readonly defaultCurrency = 'EUR',
   ) {}
 
@@ -69,17 +71,23 @@ export class QuotesService {
   /**
    * The authoritative quote of an order. The first call computes and stores it; a repeat of the same
    * request returns the stored quote unchanged (even if prices or promotions changed meanwhile); another
-   * request for the same order is a CONFLICT. Invalid requests store nothing.
+   * request for the same order is a CONFLICT. Invalid requests store nothing. When the given code applies,
+   * the order redeems it in the transaction that stores the quote (so once per order), or the whole call is
+   * refused when the code is used up.
    */
-  async checkoutQuote(input: QuoteRequest & { orderId: string }, requestedBy: string): Promise<Quote> {
-    const { orderId, ...rest } = parseInput(checkoutQuoteInput, input);
+  async checkoutQuote(input: QuoteRequest & { orderId: string; customerId?: string | null }, requestedBy: string): Promise<Quote> {
+    const { orderId, customerId, ...rest } = parseInput(checkoutQuoteInput, input);
     const request = normalize(rest);
     const requestKey = keyOf(request);
     const stored = await this.storedQuote(orderId, requestKey);
     if (stored) return stored;
     const quote = await this.compute(request);
-    const [inserted] = await this.db.insert(quotes).values({ orderId, requestKey, quote, requestedBy }).onConflictDoNothing().returning();
-    if (inserted) return inserted.quote;
+    const inserted = await this.db.transaction(async (tx) => {
+      const [row] = await tx.insert(quotes).values({ orderId, requestKey, quote, requestedBy }).onConflictDoNothing().returning();
+      if (row && quote.promoCode && quote.promotionId) await this.redemptions.redeem(tx, quote.promotionId, orderId, customerId ?? null);
+      return row?.quote;
+    });
+    if (inserted) return inserted;
     // A concurrent call for the same order stored its quote first.
     return (await this.storedQuote(orderId, requestKey))!;
   }
@@ -121,6 +129,8 @@ export class QuotesService {
       if (!byCode) throw invalid(`Unknown promo code "${code}"`, extensions);
       if (byCode.startsAt > now) throw invalid(`Promo code "${code}" is not valid yet`, extensions);
       if (!isActive(byCode, now)) throw invalid(`Promo code "${code}" has expired`, extensions);
+      const usedUp = usedUpReason(byCode);
+      if (usedUp) throw invalid(usedUp, { ...extensions, reason: 'USED_UP' });
       const rule = toRule(byCode);
       const discounts = promotionDiscounts(rule, lines, currency);
       if (rule.currency !== null && rule.currency !== currency) throw invalid(`Promo code "${code}" only applies to orders in ${rule.currency}`, extensions);
