@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { baseEnvShape } from '@shopgraph/kit';
 import { z } from 'zod';
 import { corsEnvShape } from './cors.ts';
+import { trustedDocumentsEnvShape } from './trusted-documents.ts';
 
 const flag = z
   .enum(['true', 'false', '1', '0'])
@@ -49,6 +50,7 @@ export const routerEnvShape = {
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   TRUST_PROXY: flag.default(false),
   ...corsEnvShape,
+  ...trustedDocumentsEnvShape,
 };
 
 export type RouterEnv = z.infer<z.ZodObject<typeof routerEnvShape>>;

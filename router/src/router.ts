@@ -24,7 +24,8 @@ import { aliasLimit, depthLimit, fieldLimit, rootFieldLimit } from './limits.ts'
 import { createAdmission } from './admission.ts';
 import { withRequestSignal } from './cancellation.ts';
 import { attachRouterSubscriptions, type RouterSubscriptions } from './subscriptions/server.ts';
-import { trackingRoutes } from './tracking/tracking.ts';
+import { trackingOperations, trackingRoutes } from './tracking/tracking.ts';
+import { createTrustedDocuments } from './trusted-documents.ts';
 
 /** What the router knows about one client request. */
 export interface RouterContext {
@@ -80,6 +81,9 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
   const validationRules = [depthLimit(env.MAX_DEPTH), aliasLimit(env.MAX_ALIASES), rootFieldLimit(env.MAX_ROOT_FIELDS), fieldLimit(env.MAX_FIELDS)];
   // Cost budget and per-client rate limit, after validation and before the gateway plans anything.
   const admission = createAdmission(env, logger);
+  // Trusted documents: refused in the context function below, before Apollo parses anything; the plugin puts
+  // a listed document in place of its id.
+  const trustedDocuments = createTrustedDocuments(env, logger, trackingOperations());
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     introspection: !production,
@@ -93,6 +97,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
     validationRules,
     logger,
     plugins: [
+      ...(trustedDocuments ? [trustedDocuments.plugin] : []),
       ...clientErrorPlugins<RouterContext>({ hideSchemaDetails: production }),
       admission.plugin,
       production
@@ -124,7 +129,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
 
   const handler = graphqlHttpHandler<RouterContext>(apollo, {
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
-    context: async (req, requestId) => {
+    context: async (req, requestId, body) => {
       const token = bearerToken(req.headers.authorization);
       let viewer: Viewer | null = null;
       if (token === null) throw new HttpError(401, 'Authorization header must be "Bearer <access token>"', 'UNAUTHENTICATED');
@@ -138,6 +143,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
       }
       // Subgraph assertions are built from verified facts only; client-sent identity headers are never read.
       const ip = clientIp(req);
+      trustedDocuments?.checkHttp(req, body, viewer);
       return { viewer, requestId, ...(ip ? { clientIp: ip } : {}) };
     },
   });
@@ -178,6 +184,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
     sign: signAssertion,
     clientIp,
     allowsOrigin: cors.allowsWebSocket,
+    trustedDocuments,
     dataSource: (name, url) => subgraphDataSource(name, url, env.SUBGRAPH_TIMEOUT_MS, signAssertion),
     overrides,
     format: maskErrors(logger),

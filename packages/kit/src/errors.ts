@@ -24,6 +24,9 @@ const REQUEST_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
+  // Trusted documents (router): an unknown document id, an operation not in the list.
+  'PERSISTED_QUERY_NOT_IN_LIST',
+  'OPERATION_NOT_TRUSTED',
 ]);
 
 /** True for codes whose message is written for clients and may be shown to them. */

@@ -24,6 +24,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { AdmissionRequest } from '../admission.ts';
 import { withoutSuggestions } from '../client-errors.ts';
 import type { RouterEnv } from '../env.ts';
+import type { TrustedDocuments } from '../trusted-documents.ts';
 import { resolveEvent, SharedResolutions } from './executor.ts';
 import { SubscriptionPlanner } from './planner.ts';
 import { UpstreamRefusal, UpstreamSubscriptions } from './upstream.ts';
@@ -59,6 +60,8 @@ interface Deps {
   clientIp: (req: IncomingMessage) => string | undefined;
   /** Whether the upgrade's Origin may open a connection (the CORS allow-list, src/cors.ts). */
   allowsOrigin: (req: IncomingMessage) => boolean;
+  /** Trusted documents (src/trusted-documents.ts), when a mode is on. */
+  trustedDocuments?: TrustedDocuments | null;
   /** The data source of each subgraph (by name and URL), for the fields resolved per event. */
   dataSource: (name: string, url: string) => ServiceMap[string];
   /** Routing URL overrides (SUBGRAPH_URLS). */
@@ -162,6 +165,9 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
         }
         const schema = deps.apiSchema();
         if (!schema || !planner) return fail('The router is not ready yet', 'SERVICE_UNAVAILABLE');
+        // Trusted documents: refused before parsing, or the listed document put in place of its id.
+        const untrusted = deps.trustedDocuments?.admitSubscription(payload, ctx.extra.viewer ?? null);
+        if (untrusted) return [untrusted];
         let document: DocumentNode;
         try {
           document = parse(payload.query, deps.parseOptions);

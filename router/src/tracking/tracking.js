@@ -1,5 +1,5 @@
 /* Live order tracking: plain browser JavaScript, no build step. Served by the router at /track/tracking.js. */
-/* global document, location, history, sessionStorage, URLSearchParams, graphqlWs */
+/* global document, location, history, sessionStorage, URLSearchParams, graphqlWs, shopgraphTrackingOperations */
 (function () {
   'use strict';
 
@@ -38,20 +38,8 @@
     REFUNDED: 'This order has been refunded.',
   };
 
-  const LOGIN = 'mutation SignIn($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }';
-  const ORDER = `query TrackOrder($id: ID!) {
-    order(id: $id) {
-      id number status placedAt total { formatted }
-      items { quantity productName }
-      payment { status }
-      shipment { trackingNumber status }
-      statusHistory { status previousStatus reason at }
-    }
-  }`;
-  const EVENT_FIELDS = `sequence status previousStatus reason at
-      order { id number status payment { status } shipment { trackingNumber status } }`;
-  const STATUS_CHANGED = `subscription TrackOrder($id: ID!) { orderStatusChanged(orderId: $id) { ${EVENT_FIELDS} } }`;
-  const MY_UPDATES = `subscription TrackMyOrders { myOrderUpdates { ${EVENT_FIELDS} } }`;
+  // In tracking-operations.js, which the router reads to trust them (trusted documents).
+  const { LOGIN, ORDER, STATUS_CHANGED, MY_UPDATES } = shopgraphTrackingOperations;
 
   const WAITING = 'Waiting for this order… It appears here as soon as it is placed.';
   const NOT_VISIBLE = 'No order with this link is visible to your account.';

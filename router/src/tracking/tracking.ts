@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runInNewContext } from 'node:vm';
 
 /**
  * The live order tracking page: `GET /track/<orderId>` serves one static page that signs the customer in
@@ -44,10 +45,21 @@ function loadAssets(): { page: Asset; files: Map<string, Asset> } {
     page: asset(here('tracking.html'), 'text/html; charset=utf-8', PAGE_CACHE),
     files: new Map([
       ['tracking.js', asset(here('tracking.js'), 'text/javascript; charset=utf-8', ASSET_CACHE)],
+      ['tracking-operations.js', asset(here('tracking-operations.js'), 'text/javascript; charset=utf-8', ASSET_CACHE)],
       ['tracking.css', asset(here('tracking.css'), 'text/css; charset=utf-8', ASSET_CACHE)],
       ['graphql-ws.min.js', asset(graphqlWs, 'text/javascript; charset=utf-8', ASSET_CACHE)],
     ]),
   };
+}
+
+/**
+ * The GraphQL documents the page sends, exactly as it sends them: `tracking-operations.js` evaluated in an empty
+ * context (it only builds strings). The router trusts them when it accepts only trusted documents.
+ */
+export function trackingOperations(): string[] {
+  const source = readFileSync(fileURLToPath(new URL('tracking-operations.js', import.meta.url)), 'utf8');
+  const operations = runInNewContext(`${source}\n;shopgraphTrackingOperations`, {}, { timeout: 1_000 }) as Record<string, unknown>;
+  return Object.values(operations).filter((value): value is string => typeof value === 'string');
 }
 
 /**
