@@ -25,6 +25,8 @@ function findInValue(value: unknown, path: string): string | null {
   }
   if (value && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
+      // Keys too: `_entities` representations are free-form objects.
+      if (isUnstorableText(key)) return path || '(key)';
       const found = findInValue(item, path ? `${path}.${key}` : key);
       if (found) return found;
     }
