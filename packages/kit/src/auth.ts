@@ -139,8 +139,8 @@ export function createCallerVerifier(options: { routerPublicKey: string; interna
           algorithms: ['EdDSA'],
           requiredClaims: ['exp', 'dig'],
           clockTolerance: ASSERTION_CLOCK_TOLERANCE_SECONDS,
-          // An assertion minted with a far expiry (a bug, or a key used elsewhere) is still refused.
-          maxTokenAge: ASSERTION_TTL_SECONDS + ASSERTION_CLOCK_TOLERANCE_SECONDS,
+          // One minted with a far expiry (a bug, or a key used elsewhere) is still refused after TTL + tolerance.
+          maxTokenAge: ASSERTION_TTL_SECONDS,
         });
         if (payload.dig !== requestDigest(request)) return null;
         const role = payload.role === 'ADMIN' ? 'ADMIN' : 'CUSTOMER';
