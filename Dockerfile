@@ -11,7 +11,7 @@ FROM node:20-bookworm-slim AS manifests
 WORKDIR /src
 COPY . .
 RUN mkdir /manifests \
- && cp package.json package-lock.json .npmrc /manifests/ \
+ && cp package.json package-lock.json .npmrc /manifests/ && cp -r patches /manifests/ \
  && find packages subgraphs router -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /manifests/ \;
 
 # --- deps: node_modules from the lockfile ----------------------------------------------------------------
