@@ -7,8 +7,8 @@ import type { RouterContext } from './router.ts';
 /**
  * Sends every subgraph request with a timeout and an identity assertion signed for that request alone: its
  * audience is this subgraph, it is bound to the operation and variables sent, and it expires in seconds.
- * Signing per request (Ed25519, tens of microseconds) also means a late fetch of a long plan, or an event of a
- * subscription that has been open for hours, never carries a stale assertion.
+ * Signing per request (Ed25519, a fraction of a millisecond) also means a late fetch of a long plan, or an event
+ * of a subscription that has been open for hours, never carries a stale assertion.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(
