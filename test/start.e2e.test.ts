@@ -136,8 +136,8 @@ describe('npm start', () => {
     expect((await gql(url, LOGIN, { e: email })).data?.login.user.id).toBe(registered.data!.register.user.id);
     // `kill <pid of npm>` (SIGTERM, what IDEs, `timeout` and process managers send) stops the whole stack.
     third.child.kill('SIGTERM');
-    for (let i = 0; i < 600 && (await Promise.all(Object.values(portEnv).map((port) => listening(port)))).some(Boolean); i++) await new Promise((r) => setTimeout(r, 100));
-    for (const port of Object.values(portEnv)) expect(await listening(port)).toBe(false);
+    for (let i = 0; i < 1200 && !third.output().includes('shopgraph stopped'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(third.output()).toContain('shopgraph stopped');
+    for (const port of Object.values(portEnv)) expect(await listening(port)).toBe(false);
   }, 900_000);
 });
