@@ -87,10 +87,13 @@ export type PageInfo = {
 export type Product = {
   __typename?: 'Product';
   id: Scalars['ID']['output'];
-  /** Whether at least one unit is available to order. */
-  inStock: Scalars['Boolean']['output'];
-  /** How many units the warehouse holds, how many are promised to orders, and how many can still be sold. */
-  stock: StockLevel;
+  /** Whether at least one unit is available to order. Null, with an error, when inventory cannot be reached. */
+  inStock: Maybe<Scalars['Boolean']['output']>;
+  /**
+   * How many units the warehouse holds, how many are promised to orders, and how many can still be sold. Null,
+   * with an error on this field, when inventory cannot be reached (and the router has no cached level).
+   */
+  stock: Maybe<StockLevel>;
 };
 
 export type Query = {
@@ -415,8 +418,8 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Product']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  inStock?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  stock?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType>;
+  inStock?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  stock?: Resolver<Maybe<ResolversTypes['StockLevel']>, ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {

@@ -228,11 +228,13 @@ export type Product = {
   id: Scalars['ID']['output'];
   /**
    * What the product costs now, per unit: the regular price minus the best automatic promotion (one without a
-   * code or minimum subtotal) on this product or its category. Fails with NOT_FOUND when no price is set.
+   * code or minimum subtotal) on this product or its category. Null with a NOT_FOUND error on this field when
+   * no price is set, and null with a SERVICE_UNAVAILABLE error when pricing cannot be reached (and the router
+   * has no cached price): the rest of the product still comes back.
    */
-  price: Money;
-  /** Every change of this product's price, newest first (admin only). `first` is at most 100. */
-  priceHistory: PriceChangeConnection;
+  price: Maybe<Money>;
+  /** Every change of this product's price, newest first (admin only). `first` is at most 100. Null, with an error, when pricing cannot answer. */
+  priceHistory: Maybe<PriceChangeConnection>;
 };
 
 
@@ -571,8 +573,8 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Product']> | FederationReferenceType, FederationReferenceType, ContextType>;
   compareAtPrice?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  price?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
-  priceHistory?: Resolver<ResolversTypes['PriceChangeConnection'], ParentType, ContextType, RequireFields<ProductPriceHistoryArgs, 'first'>>;
+  price?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  priceHistory?: Resolver<Maybe<ResolversTypes['PriceChangeConnection']>, ParentType, ContextType, RequireFields<ProductPriceHistoryArgs, 'first'>>;
 };
 
 export type PromotionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Promotion'] = ResolversParentTypes['Promotion']> = {
