@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { errorCode, gql } from '@shopgraph/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderIdOf } from '../src/services/checkout.service.ts';
-import { ADDRESS, captureCount, type Customer, footprint, newCustomer, newProduct, orderInput, type OrdersFixture, PLACE_ORDER, placeOrder, settled, startOrders, waitForStatus } from './helpers.ts';
+import { ADDRESS, captureCount, type Customer, eventually, footprint, newCustomer, newProduct, orderInput, type OrdersFixture, PLACE_ORDER, placeOrder, settled, startOrders, waitForStatus } from './helpers.ts';
 
 /** placeOrder: idempotency, and every bad input refused at the edge with nothing written or enqueued. */
 
@@ -81,6 +81,53 @@ describe('idempotency', () => {
     // The new cart is untouched by all this.
     const cart = await gql(f.stack.url, '{ cart { items { product { id } quantity } } }', {}, { token: shopper.token });
     expect(cart.data!.cart.items).toEqual([{ product: { id: other }, quantity: 1 }]);
+  });
+
+  it('gives the order to a retry that raced its original request, when the original commits late (not "Your cart is empty")', async () => {
+    const shopper = await newCustomer(f);
+    await gql(f.stack.url, 'mutation($id: ID!) { addToCart(productId: $id, quantity: 2) { id } }', { id: product }, { token: shopper.token });
+    const input = orderInput(null);
+    // Hold the cart's row lock, as a slow database holds a commit: the original request and its retry (a client
+    // whose request timed out) both read the full cart and get as far as the transaction that empties it.
+    const held = await f.sql.reserve();
+    const waiting = async (n: number) => {
+      const lockWaits = async () => (await f.sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)[0]!.n as number;
+      expect(await eventually(lockWaits, (count) => count >= n, 60_000)).toBeGreaterThanOrEqual(n);
+    };
+    let results: Awaited<ReturnType<typeof place>>[];
+    try {
+      await held`begin`;
+      await held`select id from carts where user_id = ${shopper.id} for update`;
+      const original = place(input, shopper.token);
+      await waiting(1);
+      const retry = place(input, shopper.token);
+      await waiting(2);
+      await held`commit`;
+      results = await Promise.all([original, retry]);
+    } finally {
+      held.release();
+    }
+    // Whichever commits, the other finds the cart emptied by it, and answers with the order, not an error.
+    for (const res of results) expect(res.errors).toBeUndefined();
+    const id = orderIdOf(shopper.id, input.idempotencyKey);
+    expect(results.map((r) => r.data!.placeOrder.id)).toEqual([id, id]);
+    // Later retries, with the cart empty and then filled again, get it too.
+    expect((await place(input, shopper.token)).data!.placeOrder.id).toBe(id);
+    await gql(f.stack.url, 'mutation($id: ID!) { addToCart(productId: $id, quantity: 1) { id } }', { id: product }, { token: shopper.token });
+    expect((await place(input, shopper.token)).data!.placeOrder.id).toBe(id);
+    const rows = await f.sql`select id from orders where customer_id = ${shopper.id}`;
+    expect(rows.map((r) => r.id)).toEqual([id]);
+    expect(await waitForStatus(f, id)).toBe('FULFILLING');
+    expect(await captureCount(f, id)).toBe(1);
+  });
+
+  it('refuses a cart request with a key that placed an order of listed items (CONFLICT), even with the cart empty', async () => {
+    const shopper = await newCustomer(f);
+    const listed = orderInput([{ productId: product, quantity: 1 }]);
+    const first = await place(listed, shopper.token);
+    expect(first.errors).toBeUndefined();
+    const { items: _items, ...cartRequest } = listed;
+    expect(errorCode(await place(cartRequest, shopper.token))).toBe('CONFLICT');
   });
 
   it('makes one order and one capture from one cart checked out by five requests with different keys at once', async () => {

@@ -83,6 +83,8 @@ export class CheckoutService {
         // The order may have committed since the first look (a retry racing its original request).
         existing = await this.store.find(orderId);
         if (existing?.fromCart) return this.sameCartRequest(existing, request);
+        // The key placed an order of listed items: asking for the cart with it is another request.
+        if (existing) throw conflict('This idempotency key was already used for a different order');
         throw badInput('Your cart is empty: add products or give items', 'items');
       }
     }
