@@ -3,6 +3,7 @@ import { asc, inArray, isNull, sql } from 'drizzle-orm';
 import { bigserial, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { connectDb, type Database, type DbHandle, type Executor } from './db.ts';
 import type { Logger } from './logger.ts';
+import type { Redis } from './redis.ts';
 import { createQueue, type Queue, type QueueSettings } from './queues.ts';
 
 /**
@@ -51,28 +52,52 @@ export async function writeOutbox<S extends Record<string, unknown>>(
   return eventId;
 }
 
+/** How a relay publishes a claimed batch: all of it or nothing (it throws, and the batch is published again). */
+export type PublishBatch = (events: OutboxEvent[]) => Promise<void>;
+
 /**
  * Publishes unpublished outbox events in order, at least once: it claims a batch (`for update skip
- * locked`, so replicas never publish the same row at the same time), publishes each, then marks the
- * batch. A crash between publishing and marking republishes; consumers dedupe by event id.
- * It polls every `intervalMs`, and at once after {@link OutboxRelay.nudge}.
+ * locked`, so replicas never publish the same row at the same time), publishes the whole batch (one
+ * call of `publishBatch`: a Redis pipeline, not a round trip per event), then marks it published. A crash
+ * between publishing and marking republishes; consumers dedupe by event id.
+ *
+ * It runs a round at once after {@link OutboxRelay.nudge} (writers call it after their commit), at once
+ * again while rounds find work, and otherwise polls every `intervalMs` as a safety net (events written by a
+ * process that died before nudging). A failed round (Redis or the database away) is retried with
+ * exponential backoff from `intervalMs` up to `maxBackoffMs`, nudges included, and the events wait in the
+ * outbox meanwhile; it logs the first failure and the recovery, not every attempt.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** Failed rounds in a row. */
+  private failures = 0;
+  private readonly publishBatch: PublishBatch;
 
   constructor(
     private readonly options: {
       db: Database<Record<string, unknown>>;
       table: OutboxTable;
-      publish: (event: OutboxEvent) => Promise<void>;
+      /** Publishes a claimed batch; preferred. */
+      publishBatch?: PublishBatch;
+      /** Publishes one event (the batch is published one by one, in order). */
+      publish?: (event: OutboxEvent) => Promise<void>;
       logger: Logger;
       intervalMs?: number;
       batchSize?: number;
+      /** Longest wait between failed rounds (default 5 s). */
+      maxBackoffMs?: number;
     },
-  ) {}
+  ) {
+    const { publish, publishBatch } = options;
+    if (publishBatch) this.publishBatch = publishBatch;
+    else if (publish) this.publishBatch = async (events) => {
+      for (const event of events) await publish(event);
+    };
+    else throw new Error('OutboxRelay needs publishBatch or publish');
+  }
 
   start(): void {
     this.stopped = false;
@@ -83,7 +108,8 @@ export class OutboxRelay {
   nudge(): void {
     if (this.stopped) return;
     if (this.running) this.again = true;
-    else this.schedule(0);
+    // While backing off after a failure, the scheduled retry comes first: nudges must not hammer a dead Redis.
+    else if (this.failures === 0) this.schedule(0);
   }
 
   /** Publishes everything pending now; resolves when the outbox is drained (or a round failed). */
@@ -106,24 +132,33 @@ export class OutboxRelay {
   private async tick(): Promise<void> {
     if (this.stopped || this.running) return;
     let published = 0;
+    this.again = false;
     this.running = (async () => {
       try {
         published = await this.round();
+        if (this.failures > 0) this.options.logger.info({ failedRounds: this.failures, published }, 'outbox relay publishing again');
+        this.failures = 0;
       } catch (error) {
-        this.options.logger.error({ err: error }, 'outbox relay round failed; will retry');
+        this.failures += 1;
+        if (this.failures === 1) this.options.logger.error({ err: error }, 'outbox relay round failed; retrying with backoff, events wait in the outbox');
+        else this.options.logger.debug({ err: error, failures: this.failures }, 'outbox relay round failed again');
       }
     })();
     await this.running;
     this.running = undefined;
     if (this.stopped) return;
+    const interval = this.options.intervalMs ?? 500;
+    if (this.failures > 0) {
+      this.schedule(Math.min(interval * 2 ** (this.failures - 1), this.options.maxBackoffMs ?? 5_000));
+      return;
+    }
     const more = published >= (this.options.batchSize ?? 100) || this.again;
-    this.again = false;
-    this.schedule(more ? 0 : (this.options.intervalMs ?? 500));
+    this.schedule(more ? 0 : interval);
   }
 
-  /** One claimed batch: publish, then mark. Returns how many events were published. */
+  /** One claimed batch: publish it, then mark it. Returns how many events were published. */
   private async round(): Promise<number> {
-    const { db, table, publish } = this.options;
+    const { db, table } = this.options;
     return db.transaction(async (tx) => {
       const rows = await tx
         .select()
@@ -132,25 +167,34 @@ export class OutboxRelay {
         .orderBy(asc(table.seq))
         .limit(this.options.batchSize ?? 100)
         .for('update', { skipLocked: true });
-      for (const row of rows) {
-        await publish({ eventId: row.eventId, type: row.type, payload: row.payload, seq: row.seq, createdAt: row.createdAt });
-      }
-      if (rows.length > 0) {
-        await tx
-          .update(table)
-          .set({ publishedAt: new Date() })
-          .where(inArray(table.seq, rows.map((r) => r.seq)));
-      }
+      if (rows.length === 0) return 0;
+      await this.publishBatch(rows.map((row) => ({ eventId: row.eventId, type: row.type, payload: row.payload, seq: row.seq, createdAt: row.createdAt })));
+      // clock_timestamp(): when publishing ended, not when this transaction began.
+      await tx
+        .update(table)
+        .set({ publishedAt: sql`clock_timestamp()` })
+        .where(inArray(table.seq, rows.map((r) => r.seq)));
       return rows.length;
     });
   }
 }
 
+/** Redis pub/sub messages an outbox event also becomes: `[channel, message]` pairs. */
+export interface OutboxPubSub<TPayload> {
+  redis: Redis;
+  messages(event: OutboxEvent<TPayload>): Array<[channel: string, message: string]>;
+}
+
 /**
  * An outbox relay whose events become BullMQ jobs on one queue: one job per event, named by the event
  * type, job id = event id (a republished event is deduplicated while its job exists; consumers dedupe by
- * event id after that), retried with exponential backoff when the consumer fails. `alsoPublish` sends
- * each event somewhere else first (e.g. Redis pub/sub for live subscriptions).
+ * event id after that), retried with exponential backoff when the consumer fails. `pubsub` also publishes
+ * each event on Redis pub/sub channels (e.g. for live subscriptions).
+ *
+ * A batch costs two Redis round trips whatever its size, sent together: one pipeline of PUBLISH commands and
+ * one `addBulk` (a MULTI of job insertions). While Redis is unreachable a round fails at once (the clients
+ * are not connected) or after `publishTimeoutMs`, and the relay backs off; nothing is lost, the events
+ * stay in the outbox and go out, in order, once Redis answers again.
  *
  * It polls on a small pool of its own, so background publishing never waits behind (or delays) request
  * handling, and the statements of a request are all the request's own.
@@ -165,26 +209,42 @@ export class OutboxQueuePublisher<TPayload> {
     table: OutboxTable;
     queueName: string;
     settings: QueueSettings;
-    alsoPublish?: (event: OutboxEvent<TPayload>) => Promise<void>;
+    pubsub?: OutboxPubSub<TPayload>;
     attempts?: number;
     intervalMs?: number;
+    /** A batch not acknowledged by Redis within this is retried (default 10 s). */
+    publishTimeoutMs?: number;
   }) {
     this.pool = connectDb(options.databaseUrl, { outbox: options.table }, { max: 2 });
     this.queue = createQueue<TPayload>(options.queueName, options.settings, {
       attempts: options.attempts ?? 10,
       backoff: { type: 'exponential', delay: 1_000 },
     });
+    const timeoutMs = options.publishTimeoutMs ?? 10_000;
     this.relay = new OutboxRelay({
       db: this.pool.db,
       table: options.table,
       logger: options.settings.logger,
       ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}),
-      publish: async (event) => {
-        await options.alsoPublish?.(event as OutboxEvent<TPayload>);
-        // BullMQ's typed `add` narrows job names to the queue's name type; ours are the event types.
-        await (this.queue as Queue).add(event.type, event.payload, { jobId: event.eventId });
-      },
+      publishBatch: (events) => withTimeout(this.publish(events as OutboxEvent<TPayload>[], options.pubsub), timeoutMs),
     });
+  }
+
+  private async publish(events: OutboxEvent<TPayload>[], pubsub: OutboxPubSub<TPayload> | undefined): Promise<void> {
+    const client = await this.queue.backend.client;
+    // Commands sent while disconnected would wait in the client's offline queue for the whole outage.
+    if (client.status !== 'ready' || (pubsub && pubsub.redis.status !== 'ready')) throw new Error('Redis is not connected');
+    const published = async () => {
+      if (!pubsub) return;
+      const pipeline = pubsub.redis.pipeline();
+      for (const event of events) for (const [channel, message] of pubsub.messages(event)) pipeline.publish(channel, message);
+      const results = (await pipeline.exec()) ?? [];
+      const failed = results.find(([error]) => error);
+      if (failed) throw failed[0];
+    };
+    // BullMQ's typed `addBulk` narrows job names to the queue's name type; ours are the event types.
+    const queued = (this.queue as Queue).addBulk(events.map((event) => ({ name: event.type, data: event.payload, opts: { jobId: event.eventId } })));
+    await Promise.all([published(), queued]);
   }
 
   start(): void {
@@ -202,4 +262,12 @@ export class OutboxQueuePublisher<TPayload> {
     await this.queue.close();
     await this.pool.close();
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not acknowledge the batch within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -7,7 +7,7 @@ export const customerChannel = (customerId: string) => `${ORDER_STATUS_CHANNEL_P
 /**
  * Publishes order status events from the outbox, at least once: to Redis pub/sub (`orders:status:<orderId>`
  * and the customer's channel) for live subscriptions, and as a BullMQ job on ORDER_STATUS_QUEUE for
- * notifications and other consumers.
+ * notifications and other consumers. A batch of events is one pipeline of PUBLISH commands and one bulk add.
  */
 export class OrderEventsPublisher extends OutboxQueuePublisher<OrderStatusEvent> {
   constructor(databaseUrl: string, redis: Redis, settings: QueueSettings) {
@@ -17,10 +17,15 @@ export class OrderEventsPublisher extends OutboxQueuePublisher<OrderStatusEvent>
       queueName: ORDER_STATUS_QUEUE,
       settings,
       intervalMs: 250,
-      alsoPublish: async ({ payload }) => {
-        const message = JSON.stringify(payload);
-        await redis.publish(`${ORDER_STATUS_CHANNEL_PREFIX}${payload.orderId}`, message);
-        await redis.publish(customerChannel(payload.customerId), message);
+      pubsub: {
+        redis,
+        messages: ({ payload }) => {
+          const message = JSON.stringify(payload);
+          return [
+            [`${ORDER_STATUS_CHANNEL_PREFIX}${payload.orderId}`, message],
+            [customerChannel(payload.customerId), message],
+          ];
+        },
       },
     });
   }
