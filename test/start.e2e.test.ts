@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import { freePort, gql } from '@shopgraph/kit/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SUBGRAPHS } from '../scripts/services.ts';
+import { ROUTER, SUBGRAPHS } from '../scripts/services.ts';
 
 /**
  * `npm start` as a user runs it: embedded Postgres and Redis, every service as a process, Ctrl-C
@@ -82,6 +82,22 @@ function listening(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/** Arguments and executable of each child process of `pid` (Linux /proc). */
+function childProcesses(pid: number): Array<{ args: string[]; exe: string }> {
+  const children: Array<{ args: string[]; exe: string }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
+      children.push({ args: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean), exe: readlinkSync(`/proc/${entry}/exe`) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return children;
+}
+
 describe('npm start', () => {
   it('starts the stack, serves Sandbox and GraphQL, stops cleanly on Ctrl-C or when killed, and keeps data', async () => {
     const portEnv = await ports();
@@ -99,6 +115,17 @@ describe('npm start', () => {
       expect(await listening(portEnv.ROUTER_PORT!, outside)).toBe(true);
       expect(await listening(portEnv.PRODUCTS_PORT!, outside)).toBe(false);
     }
+    // Every service runs its bundle from dist/ (no tsx), with source maps, on the Node that runs the tests (24).
+    if (existsSync('/proc/self/stat')) {
+      const services = childProcesses(first.child.pid!).filter((p) => p.args.some((a) => a.includes(`${sep}dist${sep}`)));
+      expect(services.map((p) => basename(p.args.at(-1)!)).sort()).toEqual([...SUBGRAPHS, ROUTER].map((s) => `${s.name}.js`).sort());
+      for (const service of services) {
+        expect(service.args).toContain('--enable-source-maps');
+        expect(service.args.join(' ')).not.toContain('tsx');
+        expect(realpathSync(service.exe)).toBe(realpathSync(process.execPath));
+      }
+    }
+    expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(24);
     // Output to a file or pipe is plain text, one line an event.
     expect(first.output()).not.toContain('\x1b[');
     expect(first.output()).not.toContain('Mode: unmanaged');

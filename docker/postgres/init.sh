@@ -5,12 +5,12 @@
 # The postgres image runs this once, from /docker-entrypoint-initdb.d/, when its data volume is empty.
 # It is idempotent, so after adding a subgraph to an existing stack run it again by hand:
 #   docker compose exec postgres /docker-entrypoint-initdb.d/init.sh
-# The list defaults to every subgraph of DESIGN.md section 3 (databases of subgraphs that do not exist yet
-# are empty and harmless); override it with SHOPGRAPH_SUBGRAPHS="users products ...".
+# The subgraphs are SHOPGRAPH_SUBGRAPHS="users products ...", which docker-compose.yml sets on the postgres
+# service from the service registry (scripts/services.ts, `npm run services`).
 # Passwords go into DATABASE_URL, so keep them URL-safe (letters, digits, - . _ ~).
 set -euo pipefail
 
-subgraphs="${SHOPGRAPH_SUBGRAPHS:-users products inventory pricing orders payments shipping notifications}"
+subgraphs="${SHOPGRAPH_SUBGRAPHS:?set SHOPGRAPH_SUBGRAPHS to the subgraph names (docker-compose.yml does)}"
 
 for name in $subgraphs; do
   if [[ ! "$name" =~ ^[a-z][a-z0-9_]*$ ]]; then

@@ -77,11 +77,13 @@ async function startOnce(options: BenchStackOptions): Promise<BenchStack> {
   const pidOf = (service: string) => {
     const entry = [ROUTER, ...SUBGRAPHS].find((spec) => spec.name === service)?.entry;
     if (!entry) throw new Error(`unknown service ${service}`);
-    // start.ts spawns each service as its own child process: `node --import tsx <entry>`.
+    // start.ts spawns each service as its own child process: `node --enable-source-maps <root>/dist/<name>.js`
+    // (`node --watch --import tsx <entry>` under `npm run dev`).
     for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
       try {
         const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-        if (ppid === child.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(entry)) return Number(pid);
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        if (ppid === child.pid && args.some((arg) => arg === entry || arg.endsWith(`/dist/${service}.js`))) return Number(pid);
       } catch {
         // the process ended meanwhile
       }
