@@ -1,8 +1,9 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { ASSERTION_HEADER, type AssertionSigner } from '@shopgraph/kit';
+import { ASSERTION_HEADER, type AssertionSigner, type DependencyBreaker } from '@shopgraph/kit';
 import { GraphQLError } from 'graphql';
 import { subgraphFetchSignal } from './cancellation.ts';
 import type { RouterContext } from './router.ts';
+import { breakerFetch, type FetchGuard } from './subgraph-resilience.ts';
 
 /**
  * Sends every subgraph request with a timeout and an identity assertion signed for that request alone: its
@@ -15,8 +16,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     private readonly subgraph: string,
     private readonly sign: AssertionSigner,
     config: ConstructorParameters<typeof RemoteGraphQLDataSource<RouterContext>>[0],
+    private readonly guard?: FetchGuard,
   ) {
     super(config);
+  }
+
+  /** Every fetch through the guard: retries, SERVICE_UNAVAILABLE, the entity cache (subgraph-resilience.ts). */
+  override process(options: GraphQLDataSourceProcessOptions<RouterContext>): ReturnType<RemoteGraphQLDataSource<RouterContext>['process']> {
+    return this.guard ? this.guard(options, () => super.process(options)) : super.process(options);
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): Promise<void> {
@@ -45,9 +52,19 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   }
 }
 
-/** The data source of subgraph `name` at `url`, with the router's subgraph timeout and assertion signer. */
-export function subgraphDataSource(name: string, url: string, timeoutMs: number, sign: AssertionSigner): SubgraphDataSource {
+/**
+ * The data source of subgraph `name` at `url`, with the router's subgraph timeout and assertion signer, and
+ * with `resilience`, the subgraph's circuit breaker and fetch guard.
+ */
+export function subgraphDataSource(
+  name: string,
+  url: string,
+  timeoutMs: number,
+  sign: AssertionSigner,
+  resilience?: { breaker: DependencyBreaker; guard: FetchGuard },
+): SubgraphDataSource {
   // Aborted at the timeout, or as soon as the client request it serves has ended (see cancellation.ts).
-  const timeoutFetch: typeof fetch = (input, init) => fetch(input, { ...init, signal: subgraphFetchSignal(timeoutMs) });
-  return new SubgraphDataSource(name, sign, { url, fetcher: timeoutFetch as never });
+  const signal = () => subgraphFetchSignal(timeoutMs);
+  const timeoutFetch: typeof fetch = resilience ? breakerFetch(resilience.breaker, signal) : (input, init) => fetch(input, { ...init, signal: signal() });
+  return new SubgraphDataSource(name, sign, { url, fetcher: timeoutFetch as never }, resilience?.guard);
 }

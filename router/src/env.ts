@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { baseEnvShape } from '@shopgraph/kit';
 import { z } from 'zod';
 import { corsEnvShape } from './cors.ts';
+import { loadSheddingEnvShape } from './load-shedding.ts';
+import { subgraphResilienceEnvShape } from './subgraph-resilience.ts';
 import { trustedDocumentsEnvShape } from './trusted-documents.ts';
 
 const flag = z
@@ -51,6 +53,8 @@ export const routerEnvShape = {
   TRUST_PROXY: flag.default(false),
   ...corsEnvShape,
   ...trustedDocumentsEnvShape,
+  ...subgraphResilienceEnvShape,
+  ...loadSheddingEnvShape,
 };
 
 export type RouterEnv = z.infer<z.ZodObject<typeof routerEnvShape>>;

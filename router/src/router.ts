@@ -26,6 +26,8 @@ import { withRequestSignal } from './cancellation.ts';
 import { attachRouterSubscriptions, type RouterSubscriptions } from './subscriptions/server.ts';
 import { trackingOperations, trackingRoutes } from './tracking/tracking.ts';
 import { createTrustedDocuments } from './trusted-documents.ts';
+import { createLoadShedder } from './load-shedding.ts';
+import { subgraphBreakers, unavailabilityGuard, unavailableResponsePlugin } from './subgraph-resilience.ts';
 
 /** What the router knows about one client request. */
 export interface RouterContext {
@@ -55,6 +57,9 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
   // is set. shopgraph sends nothing anywhere by itself; set it to false to opt in.
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const signAssertion = createAssertionSigner(env.ROUTER_PRIVATE_KEY);
+  // One circuit breaker per subgraph, shared by HTTP operations and subscription events.
+  const breakerOf = subgraphBreakers(env);
+  const resilience = (name: string) => ({ breaker: breakerOf(name), guard: unavailabilityGuard(name, breakerOf(name), logger) });
   const gateway = new ApolloGateway({
     logger: gatewayLogger(logger),
     supergraphSdl: async ({ update }) => {
@@ -75,7 +80,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
         : undefined;
       return { supergraphSdl: last, cleanup: async () => watcher?.close() };
     },
-    buildService: ({ name, url }) => subgraphDataSource(name, overrides.get(name) ?? url ?? '', env.SUBGRAPH_TIMEOUT_MS, signAssertion),
+    buildService: ({ name, url }) => subgraphDataSource(name, overrides.get(name) ?? url ?? '', env.SUBGRAPH_TIMEOUT_MS, signAssertion, resilience(name)),
   });
 
   const validationRules = [depthLimit(env.MAX_DEPTH), aliasLimit(env.MAX_ALIASES), rootFieldLimit(env.MAX_ROOT_FIELDS), fieldLimit(env.MAX_FIELDS)];
@@ -100,6 +105,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
       ...(trustedDocuments ? [trustedDocuments.plugin] : []),
       ...clientErrorPlugins<RouterContext>({ hideSchemaDetails: production }),
       admission.plugin,
+      unavailableResponsePlugin<RouterContext>(),
       production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false, document: DEFAULT_SANDBOX_DOCUMENT }),
@@ -116,6 +122,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
   await apollo.start();
 
   const cors = createCorsPolicy(env);
+  const shedder = createLoadShedder(env);
   const verifyAccessToken = createAccessTokenVerifier({ jwksUrl: env.JWKS_URL, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE });
 
   const clientIp = (req: IncomingMessage): string | undefined => {
@@ -159,6 +166,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
       const path = (req.url ?? '/').split('?')[0];
       // CORS first: a preflight is answered here and never reaches GraphQL.
       if (path === '/graphql' && cors.handle(req, res)) return;
+      if (path === '/graphql' && !shedder.admit(res)) return;
       if (path === '/graphql') return withRequestSignal(res, () => handler(req, res));
       if (trackingRoutes(req, res)) return;
       if (path === '/' && req.method === 'GET' && !production) {
@@ -168,6 +176,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
       sendJson(res, 404, { error: 'not found' });
     },
     onStop: async () => {
+      shedder.close();
       await apollo.stop();
       await admission.close();
     },
@@ -185,7 +194,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
     clientIp,
     allowsOrigin: cors.allowsWebSocket,
     trustedDocuments,
-    dataSource: (name, url) => subgraphDataSource(name, url, env.SUBGRAPH_TIMEOUT_MS, signAssertion),
+    dataSource: (name, url) => subgraphDataSource(name, url, env.SUBGRAPH_TIMEOUT_MS, signAssertion, resilience(name)),
     overrides,
     format: maskErrors(logger),
     admit: admission.admitSubscription,

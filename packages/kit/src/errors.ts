@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { z } from 'zod';
 import type { Logger } from './logger.ts';
+import { isUnavailableError, serviceUnavailableFormatted } from './resilience.ts';
 
 /** The stable `extensions.code` values of the public API (DESIGN.md section 4). */
 export const ErrorCode = {
@@ -12,6 +13,8 @@ export const ErrorCode = {
   PAYMENT_DECLINED: 'PAYMENT_DECLINED',
   CONFLICT: 'CONFLICT',
   RATE_LIMITED: 'RATE_LIMITED',
+  /** A dependency is down, timed out or overloaded; always with `extensions.retryable: true`. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -68,6 +71,11 @@ export function maskErrors(logger: Logger) {
     if (isPublicCode(code)) {
       const { stacktrace: _s, exception: _e, serviceName: _n, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
+    }
+    // An unreachable dependency (database, another subgraph, an open circuit) is an outage, not a bug.
+    if (isUnavailableError(unwrap(error))) {
+      logger.warn({ err: unwrap(error), path: formatted.path }, 'dependency unavailable');
+      return serviceUnavailableFormatted(formatted, error);
     }
     logger.error({ err: unwrap(error), path: formatted.path, code }, 'unexpected error in GraphQL operation');
     return {
