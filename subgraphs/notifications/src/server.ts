@@ -34,7 +34,7 @@ export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.ur
 type Deps = { env: NotificationsEnv; db: DbHandle<typeof schema>; redis: Redis; logger: Logger };
 
 /** The services of notifications over open connections, without HTTP (the worker process uses these too). */
-export function createNotificationsCore(deps: Deps, hooks: { beforeSend?: (row: DeliveryRow) => void } = {}) {
+export function createNotificationsCore(deps: Deps, hooks: { beforeSend?: (row: DeliveryRow) => void; afterSend?: (row: DeliveryRow) => Promise<void>; recordRetryMs?: number } = {}) {
   const { env, db, logger } = deps;
   const client = (url: string) => createSubgraphClient({ url, service: 'notifications', internalSecret: env.INTERNAL_SECRET, timeoutMs: env.INTERNAL_TIMEOUT_MS });
   const settings: QueueSettings = { redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger };
@@ -57,6 +57,10 @@ export function createNotificationsCore(deps: Deps, hooks: { beforeSend?: (row: 
     webhooks,
     logger,
     ...(hooks.beforeSend ? { beforeSend: hooks.beforeSend } : {}),
+    ...(hooks.afterSend ? { afterSend: hooks.afterSend } : {}),
+    ...(hooks.recordRetryMs !== undefined ? { recordRetryMs: hooks.recordRetryMs } : {}),
+    // A claim younger than the job lock may belong to a live attempt.
+    claimLeaseMs: env.NOTIFY_LOCK_MS,
   });
   const workers: Worker[] = [];
   return {

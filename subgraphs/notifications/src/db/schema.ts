@@ -68,6 +68,12 @@ export const deliveries = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true, precision: 3 }),
+    /**
+     * SENDING: the attempt that is sending it (claimed, committed, before the message leaves) and since when.
+     * Cleared when the attempt's outcome is recorded; still set after that means a send may have happened.
+     */
+    sendingClaim: uuid('sending_claim'),
+    sendingSince: timestamp('sending_since', { withTimezone: true, precision: 3 }),
   },
   (t) => [
     uniqueIndex('notification_deliveries_event_channel_recipient_key').on(t.eventId, t.channel, t.recipient),

@@ -44,7 +44,7 @@ export class DeliveriesService {
     if (!isUuid(id)) throw notFound('Notification delivery');
     const [row] = await this.db
       .update(deliveries)
-      .set({ status: 'PENDING', resends: sql`${deliveries.resends} + 1`, updatedAt: new Date() })
+      .set({ status: 'PENDING', resends: sql`${deliveries.resends} + 1`, updatedAt: new Date(), sendingClaim: null, sendingSince: null })
       .where(and(eq(deliveries.id, id), inArray(deliveries.status, ['FAILED', 'DEAD'])))
       .returning();
     if (!row) {

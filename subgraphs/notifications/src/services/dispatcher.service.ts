@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Database, Logger } from '@shopgraph/kit';
-import { and, eq, ne, sql } from 'drizzle-orm';
+import { and, eq, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
 import { PermanentDeliveryError } from '../channels/errors.ts';
 import type { EmailChannel } from '../channels/email.ts';
 import type { SmsChannel } from '../channels/sms.ts';
@@ -11,13 +12,37 @@ type Db = Database<typeof schema>;
 
 export type DispatchOutcome = 'sent' | 'already-sent' | 'missing' | 'not-pending';
 
+/** Thrown when another attempt is sending the delivery right now: the job tries again later. */
+export class DeliveryBusyError extends Error {}
+
+type Outcome = { ok: boolean; error: string | null; status: 'SENT' | 'FAILED' | 'DEAD' };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * Sends one delivery and records the attempt. A delivery already SENT is never sent again (the job may run
  * twice: queues are at least once, a killed worker's job is taken up again). Every attempt is logged with
  * its error; the row is FAILED while attempts remain and DEAD after the last one (or at once, for a
  * permanent failure).
+ *
+ * Exactly once in effect, as far as a sender can tell:
+ * 1. The attempt claims the delivery (SENDING: `sending_claim`, `sending_since`) and commits that before the
+ *    message leaves. No claim, no send: with the database away the job fails before sending anything.
+ * 2. After the message left, the outcome is recorded with in-process retries and backoff for up to
+ *    `recordRetryMs`, so a database that is briefly away delays the record instead of failing the job (which
+ *    would send again). Should that run out, this process remembers the outcome, and the job's next attempt
+ *    here records it without sending.
+ * 3. A later attempt that finds another attempt's claim without an outcome knows a send may have happened. A
+ *    claim younger than `claimLeaseMs` (the job lock: its owner may be alive) makes it wait (DeliveryBusyError,
+ *    retried with backoff); an older one means its owner died between claiming and recording, and it sends
+ *    again with the same Message-ID (`<delivery id>@…`), noting in `lastError` that the customer may have two
+ *    copies. That is the one window left: a crash after the SMTP server accepted a message and before the
+ *    outcome was recorded. Losing the message instead would be worse; the copy is recognisably the same one.
  */
 export class DispatcherService {
+  /** Outcomes this process knows but could not record yet, by delivery id, with the claim they belong to. */
+  private readonly unrecorded = new Map<string, { claim: string; outcome: Outcome }>();
+
   constructor(
     private readonly db: Db,
     private readonly deps: {
@@ -28,6 +53,12 @@ export class DispatcherService {
       logger: Logger;
       /** Test-only fault hook: called right before a message leaves. */
       beforeSend?: (row: DeliveryRow) => void;
+      /** Test-only fault hook: called right after a message left, before its outcome is recorded. */
+      afterSend?: (row: DeliveryRow) => Promise<void>;
+      /** How long a claim may belong to a live attempt (the job lock); default 30 s. */
+      claimLeaseMs?: number;
+      /** How long to keep retrying an outcome's record while the database is away; default 60 s. */
+      recordRetryMs?: number;
     },
   ) {}
 
@@ -37,18 +68,72 @@ export class DispatcherService {
     if (!row) return 'missing';
     if (row.status === 'SENT') return 'already-sent';
     if (row.status === 'DEAD') return 'not-pending';
-    const attempt = row.attempts + 1;
+    let attempt = row.attempts + 1;
+    let seenClaim = row.sendingClaim;
+    const known = this.unrecorded.get(row.id);
+    if (known && known.claim === seenClaim) {
+      // This process sent it (or failed to) and could not record that: record it now, never send again.
+      await this.recordWithRetries(row.id, known.claim, attempt, known.outcome);
+      this.unrecorded.delete(row.id);
+      if (known.outcome.ok) return 'sent';
+      attempt += 1;
+      seenClaim = null;
+    }
+    let resentNote: string | null = null;
+    if (seenClaim) {
+      const age = Date.now() - (row.sendingSince?.getTime() ?? 0);
+      if (age < (this.deps.claimLeaseMs ?? 30_000)) throw new DeliveryBusyError(`Another attempt is sending this delivery (claimed ${Math.round(age / 1000)} s ago)`);
+      resentNote = `Sent again after an attempt stopped between claiming and recording it (claimed at ${row.sendingSince?.toISOString()}): the recipient may have two copies with one Message-ID`;
+      this.deps.logger.warn({ deliveryId: row.id, claimedAt: row.sendingSince }, 'delivery outcome unknown after a stopped attempt; sending again with the same Message-ID');
+    }
+
+    const claim = randomUUID();
+    const [claimed] = await this.db
+      .update(deliveries)
+      .set({ sendingClaim: claim, sendingSince: new Date() })
+      .where(
+        and(
+          eq(deliveries.id, row.id),
+          notInArray(deliveries.status, ['SENT', 'DEAD']),
+          seenClaim ? eq(deliveries.sendingClaim, seenClaim) : isNull(deliveries.sendingClaim),
+        ),
+      )
+      .returning({ id: deliveries.id });
+    if (!claimed) throw new DeliveryBusyError('The delivery changed while this attempt claimed it');
+
+    let outcome: Outcome;
+    let failure: unknown = null;
     try {
       this.deps.beforeSend?.(row);
       await this.send(row);
+      outcome = { ok: true, error: resentNote, status: 'SENT' };
     } catch (error) {
+      failure = error;
       const permanent = error instanceof PermanentDeliveryError;
       const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
-      await this.record(row.id, attempt, { ok: false, error: message, status: permanent || finalAttempt ? 'DEAD' : 'FAILED' });
-      throw error;
+      outcome = { ok: false, error: message, status: permanent || finalAttempt ? 'DEAD' : 'FAILED' };
     }
-    await this.record(row.id, attempt, { ok: true, error: null, status: 'SENT' });
+    this.unrecorded.set(row.id, { claim, outcome });
+    await this.deps.afterSend?.(row);
+    await this.recordWithRetries(row.id, claim, attempt, outcome);
+    this.unrecorded.delete(row.id);
+    if (failure) throw failure;
     return 'sent';
+  }
+
+  /** Records an outcome, retrying with backoff while the database is away (up to `recordRetryMs`). */
+  private async recordWithRetries(id: string, claim: string, attempt: number, outcome: Outcome): Promise<void> {
+    const deadline = Date.now() + (this.deps.recordRetryMs ?? 60_000);
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        await this.record(id, claim, attempt, outcome);
+        return;
+      } catch (error) {
+        if (Date.now() + delay > deadline) throw error;
+        this.deps.logger.warn({ err: error, deliveryId: id, retryInMs: delay }, 'could not record a delivery outcome; retrying');
+        await sleep(delay);
+      }
+    }
   }
 
   private async send(row: DeliveryRow): Promise<void> {
@@ -67,7 +152,7 @@ export class DispatcherService {
     }
   }
 
-  private async record(id: string, attempt: number, result: { ok: boolean; error: string | null; status: 'SENT' | 'FAILED' | 'DEAD' }): Promise<void> {
+  private async record(id: string, claim: string, attempt: number, result: Outcome): Promise<void> {
     const now = new Date();
     // One statement (atomic, one round trip): the attempt's log row and the delivery's new state.
     const logged = this.db.$with('logged').as(
@@ -80,8 +165,11 @@ export class DispatcherService {
         status: result.status,
         attempts: sql`${deliveries.attempts} + 1`,
         updatedAt: now,
-        ...(result.ok ? { sentAt: now } : { lastError: result.error }),
+        sendingClaim: null,
+        sendingSince: null,
+        ...(result.ok ? { sentAt: now, lastError: result.error } : { lastError: result.error }),
       })
-      .where(and(eq(deliveries.id, id), ne(deliveries.status, 'SENT')));
+      // A sent message is recorded whoever holds the claim now; a failure only by the claim's own attempt.
+      .where(and(eq(deliveries.id, id), ne(deliveries.status, 'SENT'), result.ok ? undefined : or(eq(deliveries.sendingClaim, claim), isNull(deliveries.sendingClaim))));
   }
 }
