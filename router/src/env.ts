@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { baseEnvShape } from '@shopgraph/kit';
 import { z } from 'zod';
 import { corsEnvShape } from './cors.ts';
+import { entityCacheEnvShape } from './entity-cache.ts';
 import { loadSheddingEnvShape } from './load-shedding.ts';
 import { subgraphResilienceEnvShape } from './subgraph-resilience.ts';
 import { trustedDocumentsEnvShape } from './trusted-documents.ts';
@@ -55,6 +56,7 @@ export const routerEnvShape = {
   ...trustedDocumentsEnvShape,
   ...subgraphResilienceEnvShape,
   ...loadSheddingEnvShape,
+  ...entityCacheEnvShape,
 };
 
 export type RouterEnv = z.infer<z.ZodObject<typeof routerEnvShape>>;

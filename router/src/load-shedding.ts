@@ -8,15 +8,18 @@ import { z } from 'zod';
  * `SERVICE_UNAVAILABLE` (retryable, `Retry-After`) instead of queueing behind the others until everything
  * times out. Two signals, each optional:
  * - an in-flight budget: at most `MAX_IN_FLIGHT_REQUESTS` GraphQL requests at a time per router;
- * - event-loop delay: while the 99th percentile of the last second's event-loop delay is above
- *   `MAX_EVENT_LOOP_DELAY_MS`, the process is short of CPU and every request it takes makes all of them later.
+ * - event-loop delay: while the median event-loop delay of the last second is above `MAX_EVENT_LOOP_DELAY_MS`,
+ *   the process is short of CPU and every request it takes makes all of them later. The median, not a high
+ *   percentile: one long pause (a large response, a GC) is not overload; every tick being late is. Off by
+ *   default, because a process that runs more than the router (tests run the whole stack in one) cannot tell
+ *   its own load from its neighbours'; 200–500 ms suits a router process of its own.
  * Health and readiness probes and WebSocket connections are never shed.
  */
 export const loadSheddingEnvShape = {
   /** GraphQL requests one router serves at a time; more are answered 503 at once. 0 turns the budget off. */
-  MAX_IN_FLIGHT_REQUESTS: z.coerce.number().int().nonnegative().default(1_000),
-  /** Event-loop delay (p99 over the last second, ms) above which new requests are answered 503. 0 turns it off. */
-  MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().nonnegative().default(1_000),
+  MAX_IN_FLIGHT_REQUESTS: z.coerce.number().int().nonnegative().default(256),
+  /** Event-loop delay (median over the last second, ms) above which new requests are answered 503. 0: off. */
+  MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().nonnegative().default(0),
 };
 
 export interface LoadShedder {
@@ -35,7 +38,7 @@ export function createLoadShedder(env: { MAX_IN_FLIGHT_REQUESTS: number; MAX_EVE
   if (histogram) {
     histogram.enable();
     timer = setInterval(() => {
-      delayMs = histogram.percentile(99) / 1e6;
+      delayMs = histogram.percentile(50) / 1e6;
       histogram.reset();
     }, 1_000);
     timer.unref();

@@ -27,6 +27,7 @@ import { attachRouterSubscriptions, type RouterSubscriptions } from './subscript
 import { trackingOperations, trackingRoutes } from './tracking/tracking.ts';
 import { createTrustedDocuments } from './trusted-documents.ts';
 import { createLoadShedder } from './load-shedding.ts';
+import { createEntityCache } from './entity-cache.ts';
 import { subgraphBreakers, unavailabilityGuard, unavailableResponsePlugin } from './subgraph-resilience.ts';
 
 /** What the router knows about one client request. */
@@ -59,7 +60,9 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
   const signAssertion = createAssertionSigner(env.ROUTER_PRIVATE_KEY);
   // One circuit breaker per subgraph, shared by HTTP operations and subscription events.
   const breakerOf = subgraphBreakers(env);
-  const resilience = (name: string) => ({ breaker: breakerOf(name), guard: unavailabilityGuard(name, breakerOf(name), logger) });
+  // Public entities in Redis, served stale while their subgraph is unavailable (src/entity-cache.ts).
+  const entityCache = createEntityCache({ redisUrl: env.REDIS_URL, enabled: env.ENTITY_CACHE, staleSeconds: env.ENTITY_CACHE_STALE_SECONDS, logger });
+  const resilience = (name: string) => ({ breaker: breakerOf(name), guard: unavailabilityGuard(name, breakerOf(name), logger, entityCache) });
   const gateway = new ApolloGateway({
     logger: gatewayLogger(logger),
     supergraphSdl: async ({ update }) => {
@@ -106,6 +109,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
       ...clientErrorPlugins<RouterContext>({ hideSchemaDetails: production }),
       admission.plugin,
       unavailableResponsePlugin<RouterContext>(),
+      ...(entityCache ? [entityCache.plugin] : []),
       production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false, document: DEFAULT_SANDBOX_DOCUMENT }),
@@ -179,6 +183,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
       shedder.close();
       await apollo.stop();
       await admission.close();
+      await entityCache?.close();
     },
   });
 

@@ -2,6 +2,7 @@ import type { GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { type BreakerOptions, DependencyBreaker, DependencyUnavailableError, isQueryDocument, isRetryableConnectError, isUnavailableError, type Logger } from '@shopgraph/kit';
 import { z } from 'zod';
+import type { EntityCache } from './entity-cache.ts';
 import type { RouterContext } from './router.ts';
 
 /**
@@ -39,28 +40,25 @@ export type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['proce
 export type FetchGuard = (options: GraphQLDataSourceProcessOptions<RouterContext>, send: () => Promise<SubgraphResponse>) => Promise<SubgraphResponse>;
 
 /**
- * The guard of subgraph `subgraph`: retry once for queries on a refused connection, and an unavailable
- * subgraph answered as SERVICE_UNAVAILABLE. `fallback` may answer instead (the entity cache's stale value).
+ * The guard of subgraph `subgraph`: retry once for queries on a refused connection, the entity cache when there
+ * is one (fresh entities without a fetch, stale ones when the subgraph is unavailable), and an unavailable
+ * subgraph answered as SERVICE_UNAVAILABLE.
  */
-export function unavailabilityGuard(
-  subgraph: string,
-  breaker: DependencyBreaker,
-  logger: Logger,
-  fallback?: (options: GraphQLDataSourceProcessOptions<RouterContext>) => Promise<SubgraphResponse | null>,
-): FetchGuard {
+export function unavailabilityGuard(subgraph: string, breaker: DependencyBreaker, logger: Logger, cache?: EntityCache | null): FetchGuard {
   return async (options, send) => {
-    try {
+    const attempt = async () => {
       try {
         return await send();
       } catch (error) {
         if (!isQueryDocument(options.request.query ?? '') || !isRetryableConnectError(error) || breaker.isOpen) throw error;
-        return await send();
+        return send();
       }
+    };
+    try {
+      return cache ? await cache.fetch(subgraph, options, attempt, isUnavailableError) : await attempt();
     } catch (error) {
       if (!isUnavailableError(error)) throw error;
       logger.warn({ err: error, subgraph }, 'subgraph unavailable');
-      const stale = await fallback?.(options);
-      if (stale) return stale;
       return {
         errors: [
           {

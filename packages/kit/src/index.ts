@@ -15,6 +15,7 @@ export * from './money.ts';
 export * from './queues.ts';
 export * from './subgraph-client.ts';
 export * from './resilience.ts';
+export * from './cache-policy.ts';
 export * from './outbox.ts';
 export * from './events.ts';
 export * from './validation.ts';

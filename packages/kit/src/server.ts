@@ -8,6 +8,7 @@ import { type DocumentNode, parse } from 'graphql';
 import type { Redis } from './redis.ts';
 import { createCallerVerifier, type AuthContext, type Caller } from './auth.ts';
 import { maskErrors } from './errors.ts';
+import { cachePolicyPlugin } from './cache-policy.ts';
 import { attachSubscriptionServer } from './subscriptions.ts';
 import { unstorableTextPlugin } from './text-input.ts';
 import { HttpError, graphqlHttpHandler, sendJson } from './http.ts';
@@ -134,7 +135,7 @@ export async function createSubgraphServer<TContext extends AuthContext>(
     formatError,
     includeStacktraceInErrorResponses: false,
     // No Apollo usage reporting here, so federated traces would only cost time.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), unstorableTextPlugin()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), unstorableTextPlugin(), cachePolicyPlugin()],
     // Our Lifecycle stops services in order; Apollo must not re-raise the signal itself.
     stopOnTerminationSignals: false,
     logger: options.logger,

@@ -26,6 +26,10 @@ export type Scalars = {
   _FieldSet: { input: any; output: any; }
 };
 
+export type CacheControlScope =
+  | 'PRIVATE'
+  | 'PUBLIC';
+
 export type Cart = {
   __typename?: 'Cart';
   /**
@@ -447,10 +451,10 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  CacheControlScope: CacheControlScope;
   Cart: ResolverTypeWrapper<CartLines>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   CartLine: ResolverTypeWrapper<CartLine>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Category: ResolverTypeWrapper<Category>;
   CreatePromotionInput: CreatePromotionInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -458,7 +462,6 @@ export type ResolversTypes = {
   LineItemInput: LineItemInput;
   Money: ResolverTypeWrapper<Money>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PriceChange: ResolverTypeWrapper<PriceChangeRow>;
   PriceChangeConnection: ResolverTypeWrapper<Omit<PriceChangeConnection, 'edges'> & { edges: Array<ResolversTypes['PriceChangeEdge']> }>;
@@ -472,6 +475,8 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   QuoteLine: ResolverTypeWrapper<QuoteLineResult>;
   User: ResolverTypeWrapper<User>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -479,7 +484,6 @@ export type ResolversParentTypes = {
   Cart: CartLines;
   ID: Scalars['ID']['output'];
   CartLine: CartLine;
-  Int: Scalars['Int']['output'];
   Category: Category;
   CreatePromotionInput: CreatePromotionInput;
   String: Scalars['String']['output'];
@@ -487,7 +491,6 @@ export type ResolversParentTypes = {
   LineItemInput: LineItemInput;
   Money: Money;
   Mutation: Record<PropertyKey, never>;
-  Boolean: Scalars['Boolean']['output'];
   PageInfo: PageInfo;
   PriceChange: PriceChangeRow;
   PriceChangeConnection: Omit<PriceChangeConnection, 'edges'> & { edges: Array<ResolversParentTypes['PriceChangeEdge']> };
@@ -500,7 +503,17 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   QuoteLine: QuoteLineResult;
   User: User;
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 };
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type CartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart'], FederationReferenceType extends FederationReferenceTypes['Cart'] = FederationReferenceTypes['Cart']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Cart']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -645,3 +658,6 @@ export type Resolvers<ContextType = Context> = {
   User?: UserResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = Context> = {
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+};
