@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { errorCode, gql } from '@shopgraph/kit/testing';
+import { errorCode, freePort, gql } from '@shopgraph/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startReplica, startRouter } from '../../../test/support/stack.ts';
 import { orderIdOf } from '../src/services/checkout.service.ts';
 import { ADDRESS, captureCount, type Customer, eventually, footprint, newCustomer, newProduct, orderInput, type OrdersFixture, PLACE_ORDER, placeOrder, settled, startOrders, waitForStatus } from './helpers.ts';
 
@@ -145,6 +146,42 @@ describe('idempotency', () => {
     expect(await waitForStatus(f, rows[0]!.id)).toBe('FULFILLING');
     expect(await captureCount(f, rows[0]!.id)).toBe(1);
   });
+});
+
+describe('while payments or shipping is down', () => {
+  // placeOrder checks the payment token (payments) and prices shipping (shipping) before it writes anything:
+  // with either down it fails at once, SERVICE_UNAVAILABLE and retryable, and the client retries with its key.
+  for (const down of ['payments', 'shipping'] as const) {
+    it(`fails fast with SERVICE_UNAVAILABLE (retryable) when ${down} is down, writing nothing; the same request succeeds once it is back`, async () => {
+      const deadUrl = `http://127.0.0.1:${await freePort()}/graphql`;
+      // An orders process whose ${down} is unreachable, behind its own router.
+      const cutOff = await startReplica(f.stack, 'orders', { env: { [`${down.toUpperCase()}_URL`]: deadUrl } });
+      const router = await startRouter(f.stack, { urlOverrides: { orders: cutOff.url } });
+      try {
+        const shopper = await newCustomer(f);
+        await gql(f.stack.url, 'mutation($id: ID!) { addToCart(productId: $id, quantity: 1) { id } }', { id: product }, { token: shopper.token });
+        await settled(f);
+        const before = await footprint(f);
+        const input = orderInput(null);
+        const refused = await gql(router.url, PLACE_ORDER, { input }, { token: shopper.token });
+        expect(refused.data?.placeOrder ?? null).toBeNull();
+        expect(refused.errors![0]!.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+        // Nothing written, nothing enqueued, the cart intact.
+        expect(await footprint(f)).toEqual(before);
+        expect(await f.queues.checkout.getJob(orderIdOf(shopper.id, input.idempotencyKey))).toBeUndefined();
+        const cart = await gql(f.stack.url, '{ cart { items { quantity } } }', {}, { token: shopper.token });
+        expect(cart.data!.cart.items).toEqual([{ quantity: 1 }]);
+        // The client's retry with the same key, once the dependency answers again, places the order.
+        const retried = await place(input, shopper.token);
+        expect(retried.errors).toBeUndefined();
+        expect(retried.data!.placeOrder.id).toBe(orderIdOf(shopper.id, input.idempotencyKey));
+        expect(await waitForStatus(f, retried.data!.placeOrder.id)).toBe('FULFILLING');
+      } finally {
+        await router.stop();
+        await cutOff.stop();
+      }
+    });
+  }
 });
 
 describe('bad input', () => {
