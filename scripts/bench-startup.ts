@@ -1,29 +1,106 @@
 /**
- * `npm run bench:startup`: time from launching `npm start` (the start script) to the first answered
- * GraphQL query through the router, cold (empty data directory: initdb, migrations, seed) and warm
- * (the same data directory again). Uses free ports and a temporary data directory.
+ * `npm run bench:startup`: `npm start` (the start script) cold (empty data directory: initdb, migrations, seed)
+ * and warm (the same data directory again), with the compiled services (dist/, what `npm start` runs) and with
+ * the sources through tsx (`--sources`, what every start ran before the build existed). For each:
  *
- *   npm run bench:startup -- --runs 3
+ * - time from launch to the first answered GraphQL query through the router, and to "ready" (the URL printed,
+ *   after the demo catalog seed);
+ * - CPU time (user + system, from /proc) the service processes spent from spawn to the first answer: their
+ *   start-up, which is mostly loading code;
+ * - idle memory of the whole stack a few seconds after ready: RSS of the services, and RSS and PSS (shared
+ *   pages split between the processes that share them) of every process, PostgreSQL and Redis included.
+ *
+ * Uses free ports and a temporary data directory; Linux only (/proc).
+ *
+ *   npm run bench:startup -- --runs 3 [--modes compiled,tsx] [--idle-seconds 5]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@shopgraph/kit/testing';
+import { build } from './build.ts';
 import { SUBGRAPHS } from './services.ts';
 
-const runsArg = process.argv.indexOf('--runs');
-const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+};
+const runs = Number(arg('runs', '3'));
+const modes = arg('modes', 'compiled,tsx').split(',') as Array<'compiled' | 'tsx'>;
+const idleSeconds = Number(arg('idle-seconds', '5'));
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
+const TICKS = 100;
 
-async function once(dataDir: string): Promise<{ firstAnswer: number; ready: number }> {
+interface ProcInfo {
+  pid: number;
+  ppid: number;
+  args: string[];
+  /** user + system CPU seconds */
+  cpu: number;
+}
+
+function processes(): ProcInfo[] {
+  const list: ProcInfo[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      list.push({
+        pid: Number(entry),
+        ppid: Number(fields[1]),
+        args: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean),
+        cpu: (Number(fields[11]) + Number(fields[12])) / TICKS,
+      });
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return list;
+}
+
+/** `root` and every process below it. */
+function tree(root: number): ProcInfo[] {
+  const all = processes();
+  const found = all.filter((p) => p.pid === root);
+  for (let i = 0; i < found.length; i++) found.push(...all.filter((p) => p.ppid === found[i]!.pid));
+  return found;
+}
+
+/** The service processes (compiled or tsx) started by the start script. */
+const isService = (p: ProcInfo) => p.args.some((a) => /[/\\]dist[/\\][\w-]+\.js$/.test(a)) || (p.args.includes('tsx') && !p.args.some((a) => a.endsWith('scripts/start.ts')));
+
+function memoryKb(pid: number): { rss: number; pss: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return { rss: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0), pss: Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0) };
+  } catch {
+    return { rss: 0, pss: 0 };
+  }
+}
+
+interface Run {
+  firstAnswer: number;
+  ready: number;
+  serviceCpu: number;
+  servicesRssMb: number;
+  stackRssMb: number;
+  stackPssMb: number;
+}
+
+async function once(dataDir: string, mode: 'compiled' | 'tsx'): Promise<Run> {
   const ports: Record<string, number> = { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), ROUTER_PORT: await freePort(), SMTP_SINK_PORT: await freePort() };
   for (const spec of SUBGRAPHS) ports[`${spec.name.toUpperCase()}_PORT`] = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
+  delete env.SMTP_URL;
   for (const [key, value] of Object.entries(ports)) env[key] = String(value);
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const args = ['--import', 'tsx', 'scripts/start.ts', ...(mode === 'tsx' ? ['--sources'] : [])];
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
   const url = `http://127.0.0.1:${ports.ROUTER_PORT}/graphql`;
   // "ready": the start script printed the URL, after migrations and the demo catalog seed.
   const ready = new Promise<number>((resolve) => {
@@ -34,7 +111,8 @@ async function once(dataDir: string): Promise<{ firstAnswer: number; ready: numb
     });
   });
   let elapsed = -1;
-  while (performance.now() - started < 120_000) {
+  let serviceCpu = 0;
+  while (performance.now() - started < 300_000) {
     try {
       const res = await fetch(url, {
         method: 'POST',
@@ -44,6 +122,7 @@ async function once(dataDir: string): Promise<{ firstAnswer: number; ready: numb
       const body = (await res.json()) as { data?: unknown };
       if (res.ok && body.data) {
         elapsed = performance.now() - started;
+        serviceCpu = tree(child.pid!).filter(isService).reduce((sum, p) => sum + p.cpu, 0);
         break;
       }
     } catch {
@@ -52,33 +131,53 @@ async function once(dataDir: string): Promise<{ firstAnswer: number; ready: numb
     await new Promise((r) => setTimeout(r, 25));
   }
   const readyAt = await ready;
+  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  const stack = tree(child.pid!);
+  const memory = stack.map((p) => ({ service: isService(p), ...memoryKb(p.pid) }));
   await new Promise((resolve) => {
     child.once('exit', resolve);
     child.kill('SIGINT');
   });
-  if (elapsed < 0) throw new Error('the stack did not answer within 120 s');
-  return { firstAnswer: elapsed, ready: readyAt };
+  if (elapsed < 0) throw new Error('the stack did not answer within 300 s');
+  const mb = (kb: number) => kb / 1024;
+  return {
+    firstAnswer: elapsed,
+    ready: readyAt,
+    serviceCpu,
+    servicesRssMb: mb(memory.filter((m) => m.service).reduce((s, m) => s + m.rss, 0)),
+    stackRssMb: mb(memory.reduce((s, m) => s + m.rss, 0)),
+    stackPssMb: mb(memory.reduce((s, m) => s + m.pss, 0)),
+  };
 }
 
-const cold: Array<{ firstAnswer: number; ready: number }> = [];
-const warm: Array<{ firstAnswer: number; ready: number }> = [];
-for (let i = 0; i < runs; i++) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'shopgraph-bench-'));
-  try {
-    cold.push(await once(dataDir));
-    warm.push(await once(dataDir));
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (xs: number[], unit: string, scale = 1, digits = 2) =>
+  `median ${(median(xs) / scale).toFixed(digits)} ${unit}  (runs: ${xs.map((x) => (x / scale).toFixed(digits)).join(', ')})`;
+
+// Built once up front, so that no run pays for (or races) a build.
+await build();
+const services = SUBGRAPHS.length + 1;
+console.log(`npm start, ${runs} runs of each (cold: empty data directory; warm: the same again); ${services} service processes`);
+for (const mode of modes) {
+  const cold: Run[] = [];
+  const warm: Run[] = [];
+  for (let i = 0; i < runs; i++) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'shopgraph-bench-'));
+    try {
+      cold.push(await once(dataDir, mode));
+      warm.push(await once(dataDir, mode));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }
+  console.log(`\n${mode === 'compiled' ? 'compiled services (dist/, npm start)' : 'sources through tsx (--sources)'}`);
+  for (const [name, set] of [['cold', cold], ['warm', warm]] as const) {
+    console.log(`  ${name}, first answered query:          ${fmt(set.map((r) => r.firstAnswer), 's', 1000)}`);
+    console.log(`  ${name}, ready with the demo catalog:    ${fmt(set.map((r) => r.ready), 's', 1000)}`);
+    console.log(`  ${name}, CPU of the services to answer: ${fmt(set.map((r) => r.serviceCpu), 'CPU-s', 1, 1)}`);
+  }
+  const all = [...cold, ...warm];
+  console.log(`  idle ${idleSeconds} s after ready, RSS of the ${services} services: ${fmt(all.map((r) => r.servicesRssMb), 'MB', 1, 0)}`);
+  console.log(`  idle, whole stack (PostgreSQL, Redis, start script): RSS ${fmt(all.map((r) => r.stackRssMb), 'MB', 1, 0)}`);
+  console.log(`  idle, whole stack, PSS (shared pages counted once): ${fmt(all.map((r) => r.stackPssMb), 'MB', 1, 0)}`);
 }
-
-const fmt = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
-  return `median ${(median / 1000).toFixed(2)} s  (runs: ${xs.map((x) => (x / 1000).toFixed(2)).join(', ')} s)`;
-};
-console.log(`npm start, ${runs} runs each (first answered query through the router / URL printed after the demo seed)`);
-console.log(`  cold, first answered query (initdb + migrations): ${fmt(cold.map((r) => r.firstAnswer))}`);
-console.log(`  cold, ready with the demo catalog seeded:         ${fmt(cold.map((r) => r.ready))}`);
-console.log(`  warm, first answered query (existing data dir):   ${fmt(warm.map((r) => r.firstAnswer))}`);
-console.log(`  warm, ready (seed finds everything in place):     ${fmt(warm.map((r) => r.ready))}`);

@@ -18,6 +18,8 @@ import { ROUTER, SUBGRAPHS, type ServiceSpec } from './services.ts';
 
 const startedAt = Date.now();
 const dev = process.argv.includes('--dev');
+/** Sources through tsx: `--dev` (with reload), or `--sources` (without; bench:startup compares). */
+const sources = dev || process.argv.includes('--sources');
 const dataDir = resolve(process.env.SHOPGRAPH_DATA_DIR ?? '.data');
 const infra: RunningInfra[] = [];
 let stopping = false;
@@ -109,7 +111,7 @@ function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv): void {
   supervisor.start({
     name: spec.name,
     port: portOf(spec),
-    args: dev ? ['--watch', '--import', 'tsx', spec.entry] : ['--enable-source-maps', resolve(DIST, `${spec.name}.js`)],
+    args: sources ? [...(dev ? ['--watch'] : []), '--import', 'tsx', spec.entry] : ['--enable-source-maps', resolve(DIST, `${spec.name}.js`)],
     env: { ...process.env, ...env, PORT: String(portOf(spec)) },
   });
 }
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
   stopWithParent();
   // The build (about a second, only when a source changed) runs while Postgres and Redis start.
-  const [{ databaseUrl, redisUrl }, built] = await Promise.all([startInfra(), dev ? null : buildIfStale()]);
+  const [{ databaseUrl, redisUrl }, built] = await Promise.all([startInfra(), sources ? null : buildIfStale()]);
   if (built) say(`built ${built.entries.length} services into dist/ in ${(built.ms / 1000).toFixed(1)}s`);
   const smtpUrl = await startMailSink();
   const keys =
