@@ -4,10 +4,17 @@
  * seeded stack (temporary data directory, free ports).
  *
  *   npm run bench:catalog -- --seconds 10 --concurrency 16
+ *
+ * With `--cache`, the router's entity cache instead: the same catalog query with the cache off
+ * (ENTITY_CACHE=false: every price, stock level and shipping estimate fetched) and warm (public entities served
+ * from Redis), on one stack each, `--runs` runs of `--seconds` each; prints the median throughput and the
+ * CPU time per request (router, and all services together, from /proc) of the runs.
+ *
+ *   npm run bench:catalog -- --cache --runs 5 --seconds 5 --concurrency 16
  */
 import { createInternalTokenIssuer } from '@shopgraph/kit';
 import { startBenchStack } from './lib/bench-stack.ts';
-import { numberArg } from './lib/bench.ts';
+import { numberArg, processCpuSeconds, quantile } from './lib/bench.ts';
 
 const seconds = numberArg('seconds', 10);
 const concurrency = numberArg('concurrency', 16);
@@ -43,6 +50,53 @@ async function load(label: string, url: string, body: string, headers: () => Pro
   console.log(
     `${label.padEnd(34)} ${(latencies.length / elapsed).toFixed(0).padStart(6)} req/s   p50 ${q(0.5).padStart(6)} ms   p99 ${q(0.99).padStart(6)} ms   (${latencies.length} requests, ${errors} errors)`,
   );
+}
+
+/** One timed run of `body` against `url`: requests per second and CPU seconds per request of each process. */
+async function run(url: string, body: string, pids: Record<string, number>) {
+  let requests = 0;
+  let errors = 0;
+  const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)]));
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const json = (await res.json()) as { errors?: unknown; data?: { products?: { edges?: unknown[] } } };
+      requests += 1;
+      if (!res.ok || json.errors || !json.data?.products?.edges?.length) errors += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, (processCpuSeconds(pid) - cpuBefore[name]!) / requests]));
+  return { rps: requests / elapsed, cpu, errors };
+}
+
+if (process.argv.includes('--cache')) {
+  const runs = numberArg('runs', 5);
+  const body = JSON.stringify({ query: CATALOG_QUERY });
+  console.log(`entity cache benchmark: catalog query, ${concurrency} concurrent clients, ${runs} runs of ${seconds} s, median of the runs`);
+  for (const [label, cache] of [['cache off (every entity fetched)', 'false'], ['cache warm (entities from Redis)', 'true']] as const) {
+    const stack = await startBenchStack({ env: { ENTITY_CACHE: cache } });
+    try {
+      const names = ['router', 'products', 'pricing', 'inventory', 'shipping'];
+      const pids = Object.fromEntries(names.map((name) => [name, stack.pidOf(name)]));
+      await run(stack.routerUrl, body, pids); // warm-up: plans cached, connections open, cache filled
+      const results = [];
+      for (let i = 0; i < runs; i++) results.push(await run(stack.routerUrl, body, pids));
+      const median = (values: number[]) => quantile(values, 0.5);
+      const routerMs = median(results.map((r) => r.cpu.router! * 1000));
+      const allMs = median(results.map((r) => Object.values(r.cpu).reduce((a, b) => a + b, 0) * 1000));
+      const errors = results.reduce((a, r) => a + r.errors, 0);
+      console.log(
+        `${label.padEnd(34)} ${median(results.map((r) => r.rps)).toFixed(0).padStart(6)} req/s   CPU per request: router ${routerMs.toFixed(2)} ms, all services ${allMs.toFixed(2)} ms   (${errors} errors)`,
+      );
+    } finally {
+      await stack.stop();
+    }
+  }
+  process.exit(0);
 }
 
 const stack = await startBenchStack();

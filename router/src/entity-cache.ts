@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { CACHE_POLICY_HEADER, connectRedis, type Logger, publicMaxAge, type Redis } from '@shopgraph/kit';
+import { CACHE_POLICY_HEADER, connectRedis, ENTITY_CHANGED_CHANNEL, type EntityChangedMessage, type Logger, publicMaxAge, type Redis } from '@shopgraph/kit';
 import { z } from 'zod';
 import type { RouterContext } from './router.ts';
 import type { SubgraphResponse } from './subgraph-resilience.ts';
@@ -87,6 +87,18 @@ export function createEntityCache(options: { redisUrl: string | undefined; enabl
   redis.on('ready', () => {
     down = false;
   });
+  // Owners announce changed entities on one channel (e.g. pricing, from its outbox): they are dropped at once.
+  const subscriber: Redis = connectRedis(options.redisUrl);
+  subscriber.on('error', () => undefined);
+  subscriber.subscribe(ENTITY_CHANGED_CHANNEL).catch((error: unknown) => logger.warn({ err: error }, 'entity cache cannot hear change events; entries expire with their max-age'));
+  subscriber.on('message', (_channel: string, message: string) => {
+    try {
+      const { typename, id } = JSON.parse(message) as EntityChangedMessage;
+      if (typeof typename === 'string' && typeof id === 'string') void invalidate(typename, id);
+    } catch {
+      logger.debug({ message }, 'unreadable entity-changed message');
+    }
+  });
   const stale = new WeakMap<object, Map<string, number>>();
   const noteStale = (context: object, subgraph: string, ageSeconds: number) => {
     let bySubgraph = stale.get(context);
@@ -119,6 +131,16 @@ export function createEntityCache(options: { redisUrl: string | undefined; enabl
     }
     await pipeline.exec().catch((error: unknown) => logger.debug({ err: error }, 'entity cache write failed'));
   };
+
+  async function invalidate(typename: string, id: string): Promise<void> {
+    if (redis.status !== 'ready') return;
+    try {
+      const keys = await redis.smembers(indexKey(typename, id));
+      await redis.del(indexKey(typename, id), ...keys);
+    } catch (error) {
+      logger.warn({ err: error, typename, id }, 'entity cache invalidation failed; the entries expire with their max-age');
+    }
+  }
 
   return {
     async fetch(subgraph, options, send, isUnavailable) {
@@ -186,15 +208,7 @@ export function createEntityCache(options: { redisUrl: string | undefined; enabl
       return { ...response, data: { ...response.data, _entities: entities }, ...(errors.length ? { errors } : {}) } as SubgraphResponse;
     },
 
-    async invalidate(typename, id) {
-      if (redis.status !== 'ready') return;
-      try {
-        const keys = await redis.smembers(indexKey(typename, id));
-        await redis.del(indexKey(typename, id), ...keys);
-      } catch (error) {
-        logger.warn({ err: error, typename, id }, 'entity cache invalidation failed; the entries expire with their max-age');
-      }
-    },
+    invalidate,
 
     plugin: {
       async requestDidStart() {
@@ -210,6 +224,7 @@ export function createEntityCache(options: { redisUrl: string | undefined; enabl
     },
 
     close: async () => {
+      await subscriber.quit().catch(() => subscriber.disconnect());
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -77,6 +77,17 @@ describe('entity cache', () => {
     expect({ pricing: stack.subgraphs.pricing!.queries.count, inventory: stack.subgraphs.inventory!.queries.count }).toEqual(before);
   });
 
+  it('drops a cached price as soon as pricing publishes its change', async () => {
+    const id = await newProduct({ stack, admin }, { price: 1_000 });
+    expect((await post(warm.url, PRODUCT, { id })).data.product.price).toEqual({ formatted: '€10.00' });
+    await cachedEntries(id, 2);
+    const set = await gql(warm.url, 'mutation($id: ID!) { setPrice(productId: $id, amount: 1200, currency: "EUR") { amount } }', { id }, { token: admin });
+    expect(set.errors).toBeUndefined();
+    // Long before the 60 s max-age: the change event (pricing's outbox → Redis) removed the cached entry.
+    const seen = await eventually(async () => (await post(warm.url, PRODUCT, { id })).data.product.price, (price) => price?.formatted === '€12.00', 20_000);
+    expect(seen).toEqual({ formatted: '€12.00' });
+  });
+
   it('serves the last known price while pricing is down, and says how old it is in extensions.staleData', async () => {
     const id = await newProduct({ stack, admin }, { price: 2_250 });
     expect((await post(warm.url, PRODUCT, { id })).data.product.price).toEqual({ formatted: '€22.50' });

@@ -76,3 +76,34 @@ export interface PaymentStatusEvent {
   /** ISO-8601. */
   at: string;
 }
+
+/** BullMQ queue: pricing → any consumer (price alerts, search indexes…), one job per price change (job id = eventId). */
+export const PRICE_CHANGED_QUEUE = 'pricing.price-changed';
+
+export interface PriceChangedEvent {
+  eventId: string;
+  productId: string;
+  /** The new regular price, in minor units of `currency`. */
+  amount: number;
+  currency: string;
+  compareAtAmount: number | null;
+  /** The regular price before the change; null for a product's first price. */
+  previousAmount: number | null;
+  previousCurrency: string | null;
+  /** The admin who changed it. */
+  changedBy: string;
+  /** ISO-8601. */
+  at: string;
+}
+
+/**
+ * Redis pub/sub channel on which a subgraph announces that an entity it contributes to changed; the router
+ * drops that entity from its entity cache. Message: JSON {@link EntityChangedMessage}. At most once: a
+ * router that misses one serves the old value until its max-age.
+ */
+export const ENTITY_CHANGED_CHANNEL = 'shopgraph:entity-changed';
+
+export interface EntityChangedMessage {
+  typename: string;
+  id: string;
+}

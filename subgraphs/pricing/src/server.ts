@@ -8,6 +8,7 @@ import { PricesService } from './services/prices.service.ts';
 import { PromotionsService } from './services/promotions.service.ts';
 import { RedemptionsService } from './services/redemptions.service.ts';
 import { QuotesService } from './services/quotes.service.ts';
+import { createPriceChangePublisher } from './jobs/price-changes.ts';
 
 export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
 
@@ -17,7 +18,10 @@ export interface PricingSubgraph extends BuiltSubgraph {
   quotes: QuotesService;
 }
 
-/** Builds the pricing subgraph over an open database (tests call this; main() listens). Pricing uses no Redis. */
+/**
+ * Builds the pricing subgraph over an open database (tests call this; main() listens), with the outbox relay
+ * that publishes price changes (BullMQ queue and the router's cache invalidation, through Redis).
+ */
 export async function createPricingSubgraph(deps: {
   env: PricingEnv;
   db: DbHandle<typeof schema>;
@@ -25,10 +29,11 @@ export async function createPricingSubgraph(deps: {
   logger: Logger;
 }): Promise<PricingSubgraph> {
   const { env, db, logger } = deps;
+  const priceChanges = createPriceChangePublisher({ databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL, queuePrefix: env.QUEUE_PREFIX, redis: deps.redis, logger });
   const catalog = new Catalog(
     createSubgraphClient({ url: env.PRODUCTS_URL, service: 'pricing', internalSecret: env.INTERNAL_SECRET, timeoutMs: env.PRODUCTS_TIMEOUT_MS }),
   );
-  const prices = new PricesService(db.db, catalog);
+  const prices = new PricesService(db.db, catalog, () => priceChanges.nudge());
   const promotions = new PromotionsService(db.db, catalog);
   const redemptions = new RedemptionsService(db.db);
   const quotes = new QuotesService(db.db, catalog, prices, promotions, redemptions, env.DEFAULT_CURRENCY);
@@ -40,8 +45,9 @@ export async function createPricingSubgraph(deps: {
     logger,
     env,
     context: (caller) => ({ caller, prices, promotions, quotes, redemptions, loaders: createLoaders(prices, promotions) }),
-    // Pricing keeps nothing in Redis; products is checked per request, so it does not gate readiness.
+    // Products is checked per request, so it does not gate readiness; Redis only delays price-change events.
     readiness: storageReadiness(db),
   });
-  return { http, prices, promotions, quotes };
+  priceChanges.start();
+  return { http, prices, promotions, quotes, stop: () => priceChanges.close() };
 }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { StoredQuote } from '../services/discounts.ts';
+import { outboxTable } from '@shopgraph/kit';
 
 export const promotionKindEnum = pgEnum('promotion_kind', ['PERCENT_OFF', 'AMOUNT_OFF']);
 
@@ -115,7 +116,10 @@ export const quotes = pgTable('quotes', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-export const schema = { prices, priceChanges, promotions, promotionRedemptions, quotes };
+/** Price changes waiting to be published (kit OutboxRelay): a BullMQ job each, and a cache invalidation for the router. */
+export const outbox = outboxTable();
+
+export const schema = { prices, priceChanges, promotions, promotionRedemptions, quotes, outbox };
 export type PriceRow = typeof prices.$inferSelect;
 export type PriceChangeRow = typeof priceChanges.$inferSelect;
 export type PromotionRow = typeof promotions.$inferSelect;

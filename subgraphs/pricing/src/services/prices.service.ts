@@ -1,7 +1,20 @@
-import { currencyCodeSchema as currencyCode, type Database, decodeTimeIdCursor, entityIdSchema, moneyAmountSchema, notFound, pageArgs, parseInput, toConnection } from '@shopgraph/kit';
+import { randomUUID } from 'node:crypto';
+import {
+  currencyCodeSchema as currencyCode,
+  type Database,
+  decodeTimeIdCursor,
+  entityIdSchema,
+  moneyAmountSchema,
+  notFound,
+  pageArgs,
+  parseInput,
+  type PriceChangedEvent,
+  toConnection,
+  writeOutbox,
+} from '@shopgraph/kit';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { priceChanges, type PriceChangeRow, type PriceRow, prices, promotions, type schema } from '../db/schema.ts';
+import { outbox, priceChanges, type PriceChangeRow, type PriceRow, prices, promotions, type schema } from '../db/schema.ts';
 import type { Catalog } from './catalog.ts';
 import { type DisplayPrice, displayPrice, type PromotionRule } from './discounts.ts';
 
@@ -36,6 +49,8 @@ export class PricesService {
   constructor(
     private readonly db: Db,
     private readonly catalog: Catalog,
+    /** Called after a transaction that wrote price-change events commits (the outbox relay publishes them). */
+    private readonly onPriceChanged: () => void = () => {},
   ) {}
 
   /**
@@ -47,7 +62,7 @@ export class PricesService {
     const [product] = await this.catalog.productsByIds([values.productId]);
     if (!product) throw notFound(`Product "${values.productId}"`);
     const next = { amount: values.amount, currency: values.currency, compareAtAmount: values.compareAtAmount ?? null };
-    return this.db.transaction(async (tx) => {
+    const saved = await this.db.transaction(async (tx) => {
       // Insert-or-lock: a concurrent first price waits here, so history always has the true previous price.
       const [inserted] = await tx
         .insert(prices)
@@ -72,8 +87,23 @@ export class PricesService {
         ...next,
         changedBy,
       });
+      // Published after commit, at least once: consumers (and the router's entity cache) hear of every change.
+      const event: Omit<PriceChangedEvent, 'eventId'> = {
+        productId: values.productId,
+        amount: next.amount,
+        currency: next.currency,
+        compareAtAmount: next.compareAtAmount,
+        previousAmount: previous?.amount ?? null,
+        previousCurrency: previous?.currency ?? null,
+        changedBy,
+        at: current!.updatedAt.toISOString(),
+      };
+      const eventId = randomUUID();
+      await writeOutbox(tx, outbox, { eventId, type: 'price.changed', payload: { eventId, ...event } });
       return current!;
     });
+    this.onPriceChanged();
+    return saved;
   }
 
   /** Regular prices of many products in one query, in the order of `productIds` (missing ones as null). */
