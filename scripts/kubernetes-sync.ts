@@ -31,29 +31,30 @@ export const NAMES = {
 
 /**
  * Requests and limits per service, from `node --import tsx scripts/bench-resources.ts --customers 50 --rounds 2`
- * (the compiled stack as `npm start` runs it; 100 customers registering and checking out; 2 cores, heavily
- * loaded). Measured idle RSS / peak RSS under load, MB, and CPU seconds per checkout:
+ * (the compiled stack as `npm start` runs it, drizzle-orm bundled; 100 customers registering and checking out;
+ * 2 cores, heavily loaded). Measured idle RSS / peak RSS under load, MB, and CPU seconds per checkout:
  *
- *   router 253 / 321, 0.057   users 221 / 317, 0.048 (password hashing)   products 239 / 242, 0.010
- *   inventory 259 / 260, 0.014   pricing 261 / 263, 0.010   payments 236 / 251, 0.031   shipping 239 / 257, 0.030
- *   orders (with its checkout worker) 243 / 321, 0.092   notifications (with its workers) 227 / 267, 0.044
+ *   router 296 / 342, 0.062   users 132 / 209, 0.043 (password hashing)   products 171 / 175, 0.011
+ *   inventory 186 / 192, 0.020   pricing 196 / 203, 0.015   payments 140 / 158, 0.034   shipping 142 / 180, 0.035
+ *   orders (with its checkout worker) 144 / 282, 0.103   notifications (with its workers) 140 / 245, 0.058
  *
  * Memory request = the peak rounded up, limit ≈ 2 × that (V8 grows its heap in steps; an OOM kill mid-saga
  * costs a retry). CPU request ≈ what a replica uses at a few checkouts a second, so the HPA's 70 % target adds
- * replicas as load grows; no CPU limit (throttling a Node event loop stalls every request on it).
+ * replicas as load grows; no CPU limit (throttling a Node event loop stalls every request on it). The worker
+ * Deployments get the figures of the subgraph they were measured inside.
  */
 export const RESOURCES: Record<string, { cpu: string; memory: string; memoryLimit: string }> = {
-  router: { cpu: '250m', memory: '352Mi', memoryLimit: '768Mi' },
-  users: { cpu: '200m', memory: '352Mi', memoryLimit: '768Mi' },
-  products: { cpu: '100m', memory: '288Mi', memoryLimit: '576Mi' },
-  inventory: { cpu: '100m', memory: '288Mi', memoryLimit: '576Mi' },
-  pricing: { cpu: '100m', memory: '288Mi', memoryLimit: '576Mi' },
-  payments: { cpu: '100m', memory: '288Mi', memoryLimit: '576Mi' },
-  shipping: { cpu: '100m', memory: '288Mi', memoryLimit: '576Mi' },
-  orders: { cpu: '250m', memory: '352Mi', memoryLimit: '768Mi' },
-  notifications: { cpu: '100m', memory: '288Mi', memoryLimit: '576Mi' },
-  'orders-worker': { cpu: '200m', memory: '352Mi', memoryLimit: '768Mi' },
-  'notifications-worker': { cpu: '100m', memory: '288Mi', memoryLimit: '576Mi' },
+  router: { cpu: '250m', memory: '384Mi', memoryLimit: '768Mi' },
+  users: { cpu: '200m', memory: '224Mi', memoryLimit: '512Mi' },
+  products: { cpu: '100m', memory: '192Mi', memoryLimit: '384Mi' },
+  inventory: { cpu: '100m', memory: '224Mi', memoryLimit: '448Mi' },
+  pricing: { cpu: '100m', memory: '224Mi', memoryLimit: '448Mi' },
+  payments: { cpu: '100m', memory: '192Mi', memoryLimit: '384Mi' },
+  shipping: { cpu: '100m', memory: '192Mi', memoryLimit: '384Mi' },
+  orders: { cpu: '250m', memory: '320Mi', memoryLimit: '640Mi' },
+  notifications: { cpu: '150m', memory: '256Mi', memoryLimit: '512Mi' },
+  'orders-worker': { cpu: '200m', memory: '320Mi', memoryLimit: '640Mi' },
+  'notifications-worker': { cpu: '150m', memory: '256Mi', memoryLimit: '512Mi' },
 };
 
 /**
