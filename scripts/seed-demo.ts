@@ -105,9 +105,9 @@ export async function seedDemoCatalog(routerUrl: string, admin: { email: string;
     const known = await batched(gql, products, 'query', (p, a) => `${a}: product(sku: ${str(p.sku)}) { id stock { onHand } }`);
     const state = products.map((p, i) => ({ product: p, found: known[`f${i}`] as { id: string; stock: { onHand: number } } | null, priced: false }));
     const foundIds = state.filter((s) => s.found);
-    // A product without a price comes back as an error (and `product: null`), so ask tolerantly.
+    // A product without a price (or while pricing is down) comes back with `price: null` and an error, so ask tolerantly.
     const prices = await batched(tolerant(routerUrl, login.accessToken), foundIds, 'query', ({ found }, a) => `${a}: product(id: ${str(found!.id)}) { price { amount } }`);
-    foundIds.forEach((s, i) => (s.priced = prices[`f${i}`] != null));
+    foundIds.forEach((s, i) => (s.priced = (prices[`f${i}`] as { price: unknown } | null)?.price != null));
     const missing = state.filter((s) => !s.found);
     if (missing.length) {
       log(`seeding ${missing.length} demo products…`);

@@ -125,8 +125,8 @@ export function createEntityCache(options: { redisUrl: string | undefined; enabl
       pipeline.set(key, JSON.stringify(entry), 'EX', ttl);
       if (id !== null) {
         pipeline.sadd(indexKey(typename, id), key);
-        pipeline.expire(indexKey(typename, id), ttl, 'GT');
-        pipeline.expire(indexKey(typename, id), ttl, 'NX');
+        // The index lives as long as the entry written last: max-ages differ by seconds, the stale window is a day.
+        pipeline.expire(indexKey(typename, id), ttl);
       }
     }
     await pipeline.exec().catch((error: unknown) => logger.debug({ err: error }, 'entity cache write failed'));
