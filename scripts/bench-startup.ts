@@ -10,17 +10,20 @@
  * - idle memory of the whole stack a few seconds after ready: RSS of the services, and RSS and PSS (shared
  *   pages split between the processes that share them) of every process, PostgreSQL and Redis included.
  *
+ * And the import phase alone: CPU time and RSS of importing each service's modules (subgraphs/<name>/src/subgraph.ts,
+ * router/src/router.ts: everything but main()) in a fresh process, bundled vs through tsx, summed over the services.
+ *
  * Uses free ports and a temporary data directory; Linux only (/proc).
  *
- *   npm run bench:startup -- --runs 3 [--modes compiled,tsx] [--idle-seconds 5]
+ *   npm run bench:startup -- --runs 3 [--modes compiled,tsx] [--idle-seconds 5] [--skip-stack]
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@shopgraph/kit/testing';
-import { build } from './build.ts';
-import { SUBGRAPHS } from './services.ts';
+import { build, buildInto, ROOT } from './build.ts';
+import { ROUTER, SUBGRAPHS } from './services.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -154,6 +157,47 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (xs: number[], unit: string, scale = 1, digits = 2) =>
   `median ${(median(xs) / scale).toFixed(digits)} ${unit}  (runs: ${xs.map((x) => (x / scale).toFixed(digits)).join(', ')})`;
 
+/** CPU seconds and RSS (MB) of importing `module` in a fresh process. */
+function importCost(args: string[], module: string): { cpu: number; rss: number } {
+  const script = `const t = process.cpuUsage(); await import(${JSON.stringify(module)}); const c = process.cpuUsage(t); process.stdout.write(JSON.stringify({ cpu: (c.user + c.system) / 1e6, rss: process.memoryUsage().rss / 1048576 })); process.exit(0);`;
+  const out = execFileSync(process.execPath, [...args, '--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, encoding: 'utf8' });
+  return JSON.parse(out) as { cpu: number; rss: number };
+}
+
+async function importPhase(): Promise<void> {
+  const modules: Record<string, string> = Object.fromEntries([
+    ...SUBGRAPHS.map((s) => [s.name, `subgraphs/${s.name}/src/subgraph.ts`]),
+    [ROUTER.name, 'router/src/router.ts'],
+  ]);
+  const out = join(ROOT, `.dist-bench-${process.pid}`);
+  try {
+    await buildInto(out, modules);
+    const sums = { compiled: { cpu: [] as number[], rss: [] as number[] }, tsx: { cpu: [] as number[], rss: [] as number[] } };
+    for (let i = 0; i < runs; i++) {
+      for (const mode of ['compiled', 'tsx'] as const) {
+        let cpu = 0;
+        let rss = 0;
+        for (const [name, source] of Object.entries(modules)) {
+          const cost = mode === 'compiled' ? importCost(['--enable-source-maps'], join(out, `${name}.js`)) : importCost(['--import', 'tsx'], join(ROOT, source));
+          cpu += cost.cpu;
+          rss += cost.rss;
+        }
+        sums[mode].cpu.push(cpu);
+        sums[mode].rss.push(rss);
+      }
+    }
+    console.log(`
+import phase of the ${Object.keys(modules).length} services, each in a fresh process, summed (${runs} runs)`);
+    for (const mode of ['compiled', 'tsx'] as const) {
+      console.log(`  ${mode.padEnd(8)} CPU ${fmt(sums[mode].cpu, 'CPU-s', 1, 1)};  RSS after import ${fmt(sums[mode].rss, 'MB', 1, 0)}`);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+await importPhase();
+if (process.argv.includes('--skip-stack')) process.exit(0);
 // Built once up front, so that no run pays for (or races) a build.
 await build();
 const services = SUBGRAPHS.length + 1;

@@ -84,7 +84,7 @@ export async function build(): Promise<BuildResult> {
   const started = performance.now();
   const out = join(ROOT, `.dist-${process.pid}-${Date.now()}`);
   try {
-    const entries = await buildInto(out);
+    const entries = await buildInto(out, buildEntries());
     rmSync(DIST, { recursive: true, force: true });
     renameSync(out, DIST);
     return { entries, ms: performance.now() - started };
@@ -93,9 +93,9 @@ export async function build(): Promise<BuildResult> {
   }
 }
 
-async function buildInto(out: string): Promise<string[]> {
+/** Bundles `entries` (name → source) into `out`, with the files they read; returns the names. */
+export async function buildInto(out: string, entries: Record<string, string>): Promise<string[]> {
   const assets = new Set<string>();
-  const entries = buildEntries();
   await esbuild({
     absWorkingDir: ROOT,
     entryPoints: entries,
