@@ -17,6 +17,10 @@ export interface BenchStack {
   pid: number;
   /** PID of a service's own process (`router`, `orders`, ...), to read its /proc figures (Linux). */
   pidOf(service: string): number;
+  /** The stack's data directory (PostgreSQL in `postgres/`, Redis in `redis/`, the mail sink's `.eml` files in `mail/`). */
+  dataDir: string;
+  /** Everything `scripts/start.ts` printed so far (its own lines and the services' logs). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -61,9 +65,9 @@ async function startOnce(options: BenchStackOptions): Promise<BenchStack> {
     }
     rmSync(dataDir, { recursive: true, force: true });
   };
+  let output = '';
   try {
     await new Promise<void>((resolve, reject) => {
-      let output = '';
       child.stdout!.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         if (output.includes(`localhost:${ports.ROUTER_PORT}/graphql`)) resolve();
@@ -90,5 +94,5 @@ async function startOnce(options: BenchStackOptions): Promise<BenchStack> {
     }
     throw new Error(`no running ${service} process`);
   };
-  return { routerUrl: `http://127.0.0.1:${ports.ROUTER_PORT}/graphql`, ports, internalSecret, pid: child.pid!, pidOf, stop };
+  return { routerUrl: `http://127.0.0.1:${ports.ROUTER_PORT}/graphql`, ports, internalSecret, pid: child.pid!, pidOf, dataDir, output: () => output, stop };
 }
