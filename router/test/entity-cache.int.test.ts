@@ -81,6 +81,10 @@ describe('entity cache', () => {
     const id = await newProduct({ stack, admin }, { price: 1_000 });
     expect((await post(warm.url, PRODUCT, { id })).data.product.price).toEqual({ formatted: '€10.00' });
     await cachedEntries(id, 2);
+    // Served from the cache: pricing is not asked.
+    const pricingSql = stack.subgraphs.pricing!.queries.count;
+    expect((await post(warm.url, PRODUCT, { id })).data.product.price).toEqual({ formatted: '€10.00' });
+    expect(stack.subgraphs.pricing!.queries.count).toBe(pricingSql);
     const set = await gql(warm.url, 'mutation($id: ID!) { setPrice(productId: $id, amount: 1200, currency: "EUR") { amount } }', { id }, { token: admin });
     expect(set.errors).toBeUndefined();
     // Long before the 60 s max-age: the change event (pricing's outbox → Redis) removed the cached entry.
