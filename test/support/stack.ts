@@ -299,7 +299,7 @@ export function routerSignedCaller(stack: TestStack, subgraph: SubgraphName, vie
  * Polls `read` until `done` holds or `timeoutMs` passes, and returns the last value: the caller asserts
  * on it, so a timeout fails with what was last seen. Never a fixed sleep.
  */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();

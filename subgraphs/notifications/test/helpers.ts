@@ -127,7 +127,7 @@ export async function deliveriesOf(f: NotificationsFixture, eventId: string): Pr
 }
 
 /** Waits until every delivery of the event (on `channel`) has one of `statuses` (and there are `count` of them). */
-export async function waitForDeliveries(f: NotificationsFixture, eventId: string, statuses: string[], count = 1, channel?: string, timeoutMs = 20_000): Promise<DeliveryRecord[]> {
+export async function waitForDeliveries(f: NotificationsFixture, eventId: string, statuses: string[], count = 1, channel?: string, timeoutMs = 60_000): Promise<DeliveryRecord[]> {
   return eventually(
     async () => (await deliveriesOf(f, eventId)).filter((r) => !channel || r.channel === channel),
     (rows) => rows.length >= count && rows.every((r) => statuses.includes(r.status)),
