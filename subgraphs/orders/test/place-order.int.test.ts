@@ -154,8 +154,9 @@ describe('while payments or shipping is down', () => {
   for (const down of ['payments', 'shipping'] as const) {
     it(`fails fast with SERVICE_UNAVAILABLE (retryable) when ${down} is down, writing nothing; the same request succeeds once it is back`, async () => {
       const deadUrl = `http://127.0.0.1:${await freePort()}/graphql`;
-      // An orders process whose ${down} is unreachable, behind its own router.
-      const cutOff = await startReplica(f.stack, 'orders', { env: { [`${down.toUpperCase()}_URL`]: deadUrl } });
+      // An orders process whose ${down} is unreachable, behind its own router. It runs no checkout worker:
+      // its jobs would otherwise compete with the stack's worker and wait out ${down}'s absence.
+      const cutOff = await startReplica(f.stack, 'orders', { env: { [`${down.toUpperCase()}_URL`]: deadUrl, CHECKOUT_WORKER: 'false' } });
       const router = await startRouter(f.stack, { urlOverrides: { orders: cutOff.url } });
       try {
         const shopper = await newCustomer(f);
