@@ -22,10 +22,14 @@ interface JsonReport {
   numTodoTests: number;
   numFailedTestSuites: number;
   success: boolean;
+  /** One entry per test file. */
+  testResults: Array<{ status: string }>;
 }
 
 /** The canaries in test/canary/: a failed assertion, a timeout and a file that throws as it loads. */
 const CANARY_FAILURES = { tests: 2, files: 3 };
+
+const failedFiles = (report: JsonReport) => report.testResults.filter((file) => file.status === 'failed').length;
 
 function runVitest(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; report?: JsonReport }> {
   const dir = mkdtempSync(join(tmpdir(), 'shopgraph-vitest-'));
@@ -57,8 +61,9 @@ function runVitest(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: numb
 function countLine(report: JsonReport | undefined): string {
   if (!report) return 'no test report: vitest did not finish (0 passed, 0 failed)';
   const skipped = report.numPendingTests + report.numTodoTests;
-  const failedFiles = report.numFailedTestSuites > 0 ? ` (${report.numFailedTestSuites} file${report.numFailedTestSuites === 1 ? '' : 's'} failed)` : '';
-  return `${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped${failedFiles}`;
+  const files = failedFiles(report);
+  const filesNote = files > 0 ? ` (${files} file${files === 1 ? '' : 's'} failed)` : '';
+  return `${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped${filesNote}`;
 }
 
 function failed(code: number, report: JsonReport | undefined): boolean {
@@ -69,7 +74,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--canary') {
     const { code, report } = await runVitest(args.slice(1), { ...process.env, SHOPGRAPH_TEST_CANARY: '1' });
-    const caught = code !== 0 && failed(code, report) && report!.numFailedTests >= CANARY_FAILURES.tests && report!.numFailedTestSuites >= CANARY_FAILURES.files;
+    const caught = code !== 0 && failed(code, report) && report!.numFailedTests >= CANARY_FAILURES.tests && failedFiles(report!) >= CANARY_FAILURES.files;
     process.stdout.write(`\ncanary: ${countLine(report)}, vitest exit ${code}\n`);
     process.stdout.write(caught ? 'canary: the test gate fails on failing tests, as it must\n' : 'canary: FAILING TESTS WERE NOT REPORTED AS A FAILURE: the test gate is broken\n');
     process.exit(caught ? 0 : 1);
