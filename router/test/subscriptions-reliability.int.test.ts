@@ -129,7 +129,8 @@ describe('subscription limits', () => {
     const router = await startRouter(f.stack, {
       env: {
         WS_CONNECTION_INIT_TIMEOUT_MS: '300',
-        WS_KEEPALIVE_MS: '200',
+        // Long enough that a busy machine answers pings in time (a late pong closes the connection).
+        WS_KEEPALIVE_MS: '2000',
         WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2',
         WS_MAX_CONNECTIONS_PER_USER: '2',
         WS_MAX_CONNECTIONS_PER_IP: '4',

@@ -105,7 +105,7 @@ export async function placeOrder(f: OrdersFixture, customer: Customer, input: Re
 export const FINAL = ['FULFILLING', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REJECTED', 'PAYMENT_FAILED', 'REFUNDED'];
 
 /** Polls the order's status (in orders' database) until it is one of `statuses`. */
-export async function waitForStatus(f: OrdersFixture, orderId: string, statuses: string[] = FINAL, timeoutMs = 20_000): Promise<string> {
+export async function waitForStatus(f: OrdersFixture, orderId: string, statuses: string[] = FINAL, timeoutMs = 60_000): Promise<string> {
   return eventually(
     async () => ((await f.sql`select status from orders where id = ${orderId}`)[0]?.status as string) ?? 'missing',
     (status) => statuses.includes(status),
