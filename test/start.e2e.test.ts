@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { basename, join, sep } from 'node:path';
-import { freePort, gql } from '@shopgraph/kit/testing';
+import { freePort, gql, isListening } from '@shopgraph/kit/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROUTER, SUBGRAPHS } from '../scripts/services.ts';
 
@@ -71,16 +70,6 @@ function externalAddress(): string | undefined {
     .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 }
 
-function listening(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, host);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** Arguments and executable of each child process of `pid` (Linux /proc). */
 function childProcesses(pid: number): Array<{ args: string[]; exe: string }> {
@@ -108,12 +97,12 @@ describe('npm start', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('embeddable-sandbox');
     // The local mail sink the notifications subgraph sends to.
-    expect(await listening(portEnv.SMTP_SINK_PORT!)).toBe(true);
+    expect(await isListening(portEnv.SMTP_SINK_PORT!)).toBe(true);
     // Only the router is for clients: subgraphs listen on loopback alone.
     const outside = externalAddress();
     if (outside) {
-      expect(await listening(portEnv.ROUTER_PORT!, outside)).toBe(true);
-      expect(await listening(portEnv.PRODUCTS_PORT!, outside)).toBe(false);
+      expect(await isListening(portEnv.ROUTER_PORT!, outside)).toBe(true);
+      expect(await isListening(portEnv.PRODUCTS_PORT!, outside)).toBe(false);
     }
     // Every service runs its bundle from dist/ (no tsx), with source maps, on the Node that runs the tests (24).
     if (existsSync('/proc/self/stat')) {
@@ -145,7 +134,7 @@ describe('npm start', () => {
     expect(registered.errors).toBeUndefined();
 
     expect(await stop(first.child)).toBe(0);
-    for (const port of Object.values(portEnv)) expect(await listening(port)).toBe(false);
+    for (const port of Object.values(portEnv)) expect(await isListening(port)).toBe(false);
 
     const LOGIN = 'mutation($e: String!) { login(email: $e, password: "a long enough password") { user { id } } }';
     const second = await start(portEnv);
@@ -155,8 +144,8 @@ describe('npm start', () => {
     // A supervisor killed outright leaves no service behind: each notices its closed stdin and stops.
     second.child.kill('SIGKILL');
     const servicePorts = Object.entries(portEnv).filter(([key]) => !key.startsWith('EMBEDDED_')).map(([, port]) => port);
-    for (let i = 0; i < 150 && (await Promise.all(servicePorts.map(listening))).some(Boolean); i++) await new Promise((r) => setTimeout(r, 100));
-    for (const port of servicePorts) expect(await listening(port)).toBe(false);
+    for (let i = 0; i < 150 && (await Promise.all(servicePorts.map((port) => isListening(port)))).some(Boolean); i++) await new Promise((r) => setTimeout(r, 100));
+    for (const port of servicePorts) expect(await isListening(port)).toBe(false);
 
     // The next start takes over the PostgreSQL server the killed one left running; this one through npm.
     const third = await start(portEnv, true);
@@ -165,6 +154,6 @@ describe('npm start', () => {
     third.child.kill('SIGTERM');
     for (let i = 0; i < 1200 && !third.output().includes('shopgraph stopped'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(third.output()).toContain('shopgraph stopped');
-    for (const port of Object.values(portEnv)) expect(await listening(port)).toBe(false);
+    for (const port of Object.values(portEnv)) expect(await isListening(port)).toBe(false);
   }, 900_000);
 });

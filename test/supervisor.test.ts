@@ -1,9 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@shopgraph/kit/testing';
+import { freePort, isListening } from '@shopgraph/kit/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Supervisor, type SupervisorOptions } from '../scripts/lib/supervisor.ts';
 
@@ -44,17 +43,6 @@ async function service(env: Record<string, string> = {}) {
       }
     },
   };
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 describe('npm start supervisor', () => {
@@ -119,8 +107,8 @@ describe('npm start supervisor', () => {
     sup.start(b.spec('b'));
     await sup.waitReady(['a', 'b']);
     await sup.stop();
-    expect(await listening(a.port)).toBe(false);
-    expect(await listening(b.port)).toBe(false);
+    expect(await isListening(a.port)).toBe(false);
+    expect(await isListening(b.port)).toBe(false);
     await new Promise((r) => setTimeout(r, 300));
     expect(a.starts() + b.starts()).toBe(2);
     expect(said.some((line) => line.includes('restarting'))).toBe(false);

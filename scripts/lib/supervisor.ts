@@ -37,7 +37,6 @@ interface Supervised {
   /** Crashes in a row (reset once the service has been up for `stableAfterMs`). */
   crashes: number;
   startedAt: number;
-  ready: boolean;
   lastExit?: string;
   restartTimer?: NodeJS.Timeout;
 }
@@ -63,7 +62,7 @@ export class Supervisor {
 
   /** Starts a service; it is restarted whenever it exits until {@link stop}. */
   start(spec: ServiceProcess): void {
-    const entry: Supervised = { spec, child: this.spawn(spec), crashes: 0, startedAt: Date.now(), ready: false };
+    const entry: Supervised = { spec, child: this.spawn(spec), crashes: 0, startedAt: Date.now() };
     this.services.push(entry);
     this.watch(entry);
   }
@@ -120,12 +119,8 @@ export class Supervisor {
     let nextNote = started + this.options.progressEveryMs;
     while (pending.size > 0) {
       if (this.stopping) throw new Error('stopping');
-      const probes = await Promise.all([...pending].map(async (entry) => [entry, await probe(entry.spec.port)] as const));
-      for (const [entry, ready] of probes) {
-        if (!ready) continue;
-        entry.ready = true;
-        pending.delete(entry);
-      }
+      const probes = await Promise.all([...pending].map(async (entry) => [entry, await isReady(entry.spec.port)] as const));
+      for (const [entry, ready] of probes) if (ready) pending.delete(entry);
       if (pending.size === 0) return;
       const waited = Date.now() - started;
       for (const entry of pending) {
@@ -170,7 +165,8 @@ export class Supervisor {
   }
 }
 
-async function probe(port: number): Promise<boolean> {
+/** Whether the service on `port` answers 200 on `/readyz`. */
+export async function isReady(port: number): Promise<boolean> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5_000) });
     await res.body?.cancel();

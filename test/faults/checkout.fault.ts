@@ -24,6 +24,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BenchStack, startBenchStack } from '../../scripts/lib/bench-stack.ts';
 import { call } from '../../scripts/lib/bench.ts';
+import { isReady } from '../../scripts/lib/supervisor.ts';
 
 const CUSTOMERS = Number(process.env.FAULT_CUSTOMERS ?? 8);
 const STOCK = Number(process.env.FAULT_STOCK ?? 150);
@@ -101,21 +102,11 @@ async function persist<T>(attempt: () => Promise<T>, giveUpAt: () => number): Pr
   }
 }
 
-async function ready(port: number): Promise<boolean> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(3_000) });
-    await res.body?.cancel();
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
-
 const portOf = (service: string) => stack.ports[`${service.toUpperCase()}_PORT`]!;
 
 /** Waits until every service answers /readyz. */
 async function allReady(): Promise<void> {
-  for (const service of KILLED) while (!(await ready(portOf(service)))) await sleep(250);
+  for (const service of KILLED) while (!(await isReady(portOf(service)))) await sleep(250);
 }
 
 function alive(pid: number): boolean {
