@@ -28,6 +28,11 @@ describe('service registry', () => {
     for (const s of SERVICES) expect(() => read(s.entry), s.entry).not.toThrow();
     for (const s of SUBGRAPHS) for (const callee of s.calls) expect(SUBGRAPHS.map((c) => c.name), `${s.name} calls ${callee}`).toContain(callee);
     expect(WORKERS.map((w) => w.of).sort()).toEqual(SUBGRAPHS.filter((s) => readdirSync(join(ROOT, 'subgraphs', s.name, 'src')).includes('worker.ts')).map((s) => s.name).sort());
+    // A worker process runs its subgraph definition's `worker` through the kit's runWorker.
+    for (const w of WORKERS) {
+      expect(STACK[w.of as keyof typeof STACK].worker, `${w.of} has src/worker.ts but its definition declares no worker`).toBeTypeOf('function');
+      expect(read(w.entry), w.entry).toMatch(/runWorker\(/);
+    }
   });
 
   it('generated regions of supergraph.yaml, docker-compose.yml and .env.example are up to date (npm run services)', () => {

@@ -16,6 +16,7 @@ import {
   migrateDb,
   parseEnv,
   type Redis,
+  serveSubgraph,
   type SubgraphDefinition,
   type Viewer,
 } from '@shopgraph/kit';
@@ -93,7 +94,7 @@ export interface StackOptions {
 
 /**
  * Starts every subgraph and the router in this process on free ports: each subgraph against a fresh
- * database and a unique Redis key prefix, exactly as `runSubgraph` wires it in production.
+ * database and a unique Redis key prefix, started by the kit's `serveSubgraph` as `runSubgraph` starts it.
  */
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
   const keys = generateRouterKeyPair();
@@ -135,13 +136,9 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       ...(name === 'users' ? options.usersEnv : {}),
       ...options.env?.[name as SubgraphName],
     });
-    const built = await definition.build({ env, db, redis, logger });
-    stops.push(async () => {
-      await built.http.stop();
-      await built.stop?.();
-    });
-    const { url: origin } = await built.http.listen(0, '127.0.0.1');
-    subgraphs[name] = { url: `${origin}/graphql`, origin, built, queries, databaseUrl: database.url, env };
+    const served = await serveSubgraph(definition, { env, db, redis, logger }, { port: 0, host: '127.0.0.1' });
+    stops.push(() => served.stop());
+    subgraphs[name] = { url: `${served.url}/graphql`, origin: served.url, built: served.built, queries, databaseUrl: database.url, env };
   }
 
   const urls = Object.fromEntries(Object.entries(subgraphs).map(([name, s]) => [name, s.url]));
@@ -188,16 +185,14 @@ export async function startReplica(stack: TestStack, name: SubgraphName, options
   const env = { ...original.env, ...options.env } as Parameters<typeof definition.build>[0]['env'];
   const db: DbHandle<Record<string, unknown>> = connectDb(original.databaseUrl, definition.dbSchema);
   const redis: Redis = connectRedis(testRedisUrl(), { keyPrefix: `${uniqueName(name)}:` });
-  const built = await definition.build({ env, db, redis, logger });
-  const { url: origin } = await built.http.listen(options.port ?? 0, '127.0.0.1');
+  const served = await serveSubgraph(definition, { env, db, redis, logger }, { port: options.port ?? 0, host: '127.0.0.1' });
   let stopped: Promise<void> | null = null;
   return {
-    url: `${origin}/graphql`,
-    built,
+    url: `${served.url}/graphql`,
+    built: served.built,
     stop: () =>
       (stopped ??= (async () => {
-        await built.http.stop();
-        await built.stop?.();
+        await served.stop();
         await db.close();
         await redis.quit();
       })()),

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { connectDb, type DbHandle, migrateDb } from './db.ts';
 import { type EnvShape, loadEnvOrExit, type subgraphEnvShape } from './env.ts';
-import { runService } from './lifecycle.ts';
+import { type Lifecycle, runService } from './lifecycle.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { connectRedis, type Redis } from './redis.ts';
 import type { HttpService } from './server.ts';
@@ -24,6 +24,12 @@ export interface BuiltSubgraph {
   stop?(): Promise<void>;
 }
 
+/** A subgraph's queue workers running without its HTTP server (a worker process). */
+export interface BuiltWorker {
+  /** Lets running jobs finish, then closes the workers. */
+  stop(): Promise<void>;
+}
+
 /**
  * Everything the kit needs to run a subgraph, in `main()` or in a test: its name, env shape,
  * drizzle schema, migrations folder, and how to build it from open connections.
@@ -36,6 +42,11 @@ export interface SubgraphDefinition<S extends EnvShape, TSchema extends Record<s
   dbSchema: TSchema;
   migrationsFolder: string;
   build(deps: SubgraphDeps<z.infer<z.ZodObject<S>>, TSchema>): Promise<TBuilt>;
+  /**
+   * Builds only the subgraph's queue workers, for a process of their own (`src/worker.ts` calls
+   * {@link runWorker}) that scales apart from the GraphQL server.
+   */
+  worker?(deps: SubgraphDeps<z.infer<z.ZodObject<S>>, TSchema>): Promise<BuiltWorker>;
 }
 
 /** Declares a subgraph (identity function that keeps the types). */
@@ -45,26 +56,87 @@ export function defineSubgraph<S extends EnvShape, TSchema extends Record<string
   return definition;
 }
 
+/** A subgraph built and listening: what {@link serveSubgraph} returns. */
+export interface ServedSubgraph<TBuilt extends BuiltSubgraph> {
+  built: TBuilt;
+  /** Origin it listens on, e.g. `http://127.0.0.1:4005`. */
+  url: string;
+  /** Stops HTTP first (no new requests), then its workers. */
+  stop(): Promise<void>;
+}
+
 /**
- * A subgraph's whole `main()`: validate env (exit 1 listing every problem), migrate its database,
- * open Postgres and Redis, build, listen, and stop everything in reverse order on SIGINT/SIGTERM.
+ * Builds a subgraph over open connections and starts listening: the one way a subgraph is started, by
+ * {@link runSubgraph} in production and by the test stack (which opens its own databases).
+ */
+export async function serveSubgraph<S extends EnvShape, TSchema extends Record<string, unknown>, TBuilt extends BuiltSubgraph>(
+  definition: SubgraphDefinition<S, TSchema, TBuilt>,
+  deps: SubgraphDeps<z.infer<z.ZodObject<S>>, TSchema>,
+  listen: { port: number; host: string },
+): Promise<ServedSubgraph<TBuilt>> {
+  const built = await definition.build(deps);
+  const stop = async () => {
+    await built.http.stop();
+    await built.stop?.();
+  };
+  try {
+    const { url } = await built.http.listen(listen.port, listen.host);
+    return { built, url, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * What every subgraph process opens first: its validated env (exit 1 listing every problem), its migrated
+ * database, Postgres and Redis connections, each closed on stop.
+ */
+async function openDeps<S extends EnvShape, TSchema extends Record<string, unknown>>(
+  definition: SubgraphDefinition<S, TSchema, BuiltSubgraph>,
+  logger: Logger,
+  lifecycle: Lifecycle,
+): Promise<SubgraphDeps<z.infer<z.ZodObject<S>>, TSchema>> {
+  const env = loadEnvOrExit(definition.envShape, definition.validateEnv);
+  const base = env as unknown as SubgraphEnv;
+  await migrateDb(base.DATABASE_URL, definition.migrationsFolder);
+  const db = connectDb(base.DATABASE_URL, definition.dbSchema);
+  lifecycle.onStop('postgres', () => db.close());
+  const redis = connectRedis(base.REDIS_URL);
+  lifecycle.onStop('redis', async () => void (await redis.quit()));
+  return { env, db, redis, logger };
+}
+
+/**
+ * A subgraph's whole `main()` (`src/index.ts`): open its dependencies, build, listen, and stop everything
+ * in reverse order on SIGINT/SIGTERM.
  */
 export function runSubgraph<S extends EnvShape, TSchema extends Record<string, unknown>, TBuilt extends BuiltSubgraph>(
   definition: SubgraphDefinition<S, TSchema, TBuilt>,
 ): void {
   const logger = createLogger(definition.name);
   runService(logger, async (lifecycle) => {
-    const env = loadEnvOrExit(definition.envShape, definition.validateEnv);
-    const base = env as unknown as SubgraphEnv;
-    await migrateDb(base.DATABASE_URL, definition.migrationsFolder);
-    const db = connectDb(base.DATABASE_URL, definition.dbSchema);
-    lifecycle.onStop('postgres', () => db.close());
-    const redis = connectRedis(base.REDIS_URL);
-    lifecycle.onStop('redis', async () => void (await redis.quit()));
-    const built = await definition.build({ env, db, redis, logger });
-    if (built.stop) lifecycle.onStop('workers', () => built.stop!());
-    lifecycle.onStop('http', () => built.http.stop());
-    const { url } = await built.http.listen(base.PORT, base.HOST);
-    logger.info({ url }, `${definition.name} subgraph ready`);
+    const deps = await openDeps(definition, logger, lifecycle);
+    const base = deps.env as unknown as SubgraphEnv;
+    const served = await serveSubgraph(definition, deps, { port: base.PORT, host: base.HOST });
+    lifecycle.onStop('subgraph', () => served.stop());
+    logger.info({ url: served.url }, `${definition.name} subgraph ready`);
+  });
+}
+
+/**
+ * A worker process's whole `main()` (`src/worker.ts`): open the subgraph's dependencies, start only its
+ * queue workers (the definition's `worker`), and let running jobs finish on SIGINT/SIGTERM.
+ */
+export function runWorker<S extends EnvShape, TSchema extends Record<string, unknown>, TBuilt extends BuiltSubgraph>(
+  definition: SubgraphDefinition<S, TSchema, TBuilt>,
+): void {
+  const logger = createLogger(`${definition.name}-worker`);
+  runService(logger, async (lifecycle) => {
+    if (!definition.worker) throw new Error(`the ${definition.name} subgraph declares no worker`);
+    const deps = await openDeps(definition, logger, lifecycle);
+    const worker = await definition.worker(deps);
+    lifecycle.onStop('workers', () => worker.stop());
+    logger.info(`${definition.name} workers ready`);
   });
 }
