@@ -103,16 +103,19 @@ async function once(dataDir: string, mode: 'compiled' | 'tsx'): Promise<Run> {
   for (const [key, value] of Object.entries(ports)) env[key] = String(value);
   const started = performance.now();
   const args = ['--import', 'tsx', 'scripts/start.ts', ...(mode === 'tsx' ? ['--sources'] : [])];
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = `http://127.0.0.1:${ports.ROUTER_PORT}/graphql`;
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => void (output += chunk.toString()));
   // "ready": the start script printed the URL, after migrations and the demo catalog seed.
-  const ready = new Promise<number>((resolve) => {
-    let output = '';
+  const ready = new Promise<number>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes(`localhost:${ports.ROUTER_PORT}/graphql`)) resolve(performance.now() - started);
     });
+    child.once('exit', (code) => reject(new Error(`npm start exited (${code}) before it was ready:\n${output.slice(-3000)}`)));
   });
+  ready.catch(() => {});
   let elapsed = -1;
   let serviceCpu = 0;
   while (performance.now() - started < 300_000) {

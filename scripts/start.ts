@@ -8,8 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ensureDatabase, generateRouterKeyPair, withDatabase } from '@shopgraph/kit';
+// Narrow entry points: the kit's index would load every service dependency (seconds before Postgres starts).
+import { ensureDatabase, withDatabase } from '@shopgraph/kit/database-admin';
 import { startEmbeddedPostgres, startEmbeddedRedis, type RunningInfra } from '@shopgraph/kit/infra';
+import { generateRouterKeyPair } from '@shopgraph/kit/keys';
 import { startSmtpSink } from '../subgraphs/notifications/src/dev/smtp-sink.ts';
 import { buildIfStale, DIST, ROOT } from './build.ts';
 import { Supervisor } from './lib/supervisor.ts';

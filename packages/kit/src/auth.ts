@@ -1,6 +1,8 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import { forbidden, unauthenticated } from './errors.ts';
+
+export { generateRouterKeyPair } from './keys.ts';
 
 /** Header carrying the router's signed identity assertion to subgraphs. */
 export const ASSERTION_HEADER = 'x-shopgraph-assertion';
@@ -62,15 +64,6 @@ export interface AssertionClaims {
   viewer: Viewer | null;
   clientIp?: string;
   requestId?: string;
-}
-
-/** Generates the router's Ed25519 key pair as PEM strings (used by `npm start` and tests). */
-export function generateRouterKeyPair(): { privateKey: string; publicKey: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return {
-    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
 }
 
 /**
