@@ -137,6 +137,46 @@ describe('a database outage between sending and recording', () => {
     expect(row!.last_error).toMatch(/may have two copies/);
   });
 
+  it('says so when two overlapping attempts both sent it, whichever records last', async () => {
+    const { id, to } = await newDelivery();
+    // B takes over A's claim (lease 0: as if A's send outlived it), sends, and records only after A recorded.
+    let releaseB!: () => void;
+    const bMayRecord = new Promise<void>((resolve) => (releaseB = resolve));
+    const b = dispatcher({ claimLeaseMs: 0, afterSend: () => bMayRecord });
+    let bDone: Promise<unknown> | undefined;
+    const a = dispatcher({
+      claimLeaseMs: 0,
+      afterSend: async () => {
+        bDone = b.dispatch(id, false);
+        while (copies(to).length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+      },
+    });
+    expect(await a.dispatch(id, false)).toBe('sent');
+    const [afterA] = await db.sql`select status, last_error from notification_deliveries where id = ${id}`;
+    expect(afterA).toMatchObject({ status: 'SENT', last_error: null });
+    releaseB();
+    expect(await bDone).toBe('sent');
+    expect(copies(to)).toHaveLength(2);
+    const [row] = await db.sql`select status, last_error from notification_deliveries where id = ${id}`;
+    expect(row!.status).toBe('SENT');
+    expect(row!.last_error).toMatch(/may have two copies/);
+  });
+
+  it('does not take a record that committed but lost its answer, and is tried again, for a second send', async () => {
+    const { id } = await newDelivery();
+    const sender = dispatcher();
+    // `record` as recordWithRetries calls it: the same timestamp on every try of one outcome.
+    const record = (at: Date) => sender['record'](id, randomUUID(), 1, { ok: true, error: null, status: 'SENT' }, at);
+    const at = new Date();
+    await record(at);
+    await record(at); // the retry of a try whose commit happened but whose answer was lost
+    const [row] = await db.sql`select status, last_error from notification_deliveries where id = ${id}`;
+    expect(row).toMatchObject({ status: 'SENT', last_error: null });
+    await record(new Date(at.getTime() + 1)); // another attempt's outcome: a second send
+    const [again] = await db.sql`select last_error from notification_deliveries where id = ${id}`;
+    expect(again!.last_error).toMatch(/may have two copies/);
+  });
+
   it('claims before sending: with the database away nothing is sent, and the next attempt sends once', async () => {
     const { id, to } = await newDelivery();
     const sender = dispatcher();

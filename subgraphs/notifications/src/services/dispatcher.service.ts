@@ -12,6 +12,9 @@ type Db = Database<typeof schema>;
 
 export type DispatchOutcome = 'sent' | 'already-sent' | 'missing' | 'not-pending';
 
+/** lastError of a delivery two overlapping attempts both sent (see `record`). */
+const OVERLAPPING_SENDS = 'Sent twice by overlapping attempts (a slow send outlived its claim, and another attempt sent it again): the recipient may have two copies with one Message-ID';
+
 /** Thrown when another attempt is sending the delivery right now: the job tries again later. */
 export class DeliveryBusyError extends Error {}
 
@@ -124,9 +127,11 @@ export class DispatcherService {
   /** Records an outcome, retrying with backoff while the database is away (up to `recordRetryMs`). */
   private async recordWithRetries(id: string, claim: string, attempt: number, outcome: Outcome): Promise<void> {
     const deadline = Date.now() + (this.deps.recordRetryMs ?? 60_000);
+    // One timestamp for every try: a try that committed but lost its answer is recognised by it (see `record`).
+    const at = new Date();
     for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
       try {
-        await this.record(id, claim, attempt, outcome);
+        await this.record(id, claim, attempt, outcome, at);
         return;
       } catch (error) {
         if (Date.now() + delay > deadline) throw error;
@@ -152,13 +157,12 @@ export class DispatcherService {
     }
   }
 
-  private async record(id: string, claim: string, attempt: number, result: Outcome): Promise<void> {
-    const now = new Date();
+  private async record(id: string, claim: string, attempt: number, result: Outcome, now: Date): Promise<void> {
     // One statement (atomic, one round trip): the attempt's log row and the delivery's new state.
     const logged = this.db.$with('logged').as(
       this.db.insert(deliveryAttempts).values({ deliveryId: id, attempt, ok: result.ok, error: result.error, at: now }).returning({ id: deliveryAttempts.id }),
     );
-    await this.db
+    const updated = await this.db
       .with(logged)
       .update(deliveries)
       .set({
@@ -170,6 +174,16 @@ export class DispatcherService {
         ...(result.ok ? { sentAt: now, lastError: result.error } : { lastError: result.error }),
       })
       // A sent message is recorded whoever holds the claim now; a failure only by the claim's own attempt.
-      .where(and(eq(deliveries.id, id), ne(deliveries.status, 'SENT'), result.ok ? undefined : or(eq(deliveries.sendingClaim, claim), isNull(deliveries.sendingClaim))));
+      .where(and(eq(deliveries.id, id), ne(deliveries.status, 'SENT'), result.ok ? undefined : or(eq(deliveries.sendingClaim, claim), isNull(deliveries.sendingClaim))))
+      .returning({ id: deliveries.id });
+    if (result.ok && updated.length === 0) {
+      // Already SENT, and not by an earlier try of this record (whose sentAt would be `now`): another attempt sent
+      // it while this one was sending too (this one's claim had been taken over after outliving the lease), so
+      // two copies left. Say so, whichever of the two records last.
+      await this.db
+        .update(deliveries)
+        .set({ lastError: OVERLAPPING_SENDS })
+        .where(and(eq(deliveries.id, id), eq(deliveries.status, 'SENT'), ne(deliveries.sentAt, now)));
+    }
   }
 }
