@@ -1,30 +1,52 @@
 /**
- * `npm run bench:checkout`: checkout throughput and latency through the router, against a freshly started
- * stack (temporary data directory, free ports). N customers register, each adds a product to the cart and
- * places an order, all at once; then it waits until every order has left checkout (FULFILLING or a final
- * status) and prints placement and payment figures.
+ * `npm run bench:checkout`: checkout throughput, latency and cost through the router, against a freshly
+ * started stack (temporary data directory, free ports). N customers register and each adds a product to the
+ * cart; then, measured, all place their orders at once and it waits until every order has left checkout
+ * (FULFILLING or a final status) and the emails they cause have been delivered to the mail sink.
+ *
+ * Prints placement and payment figures, and the cost of one order: CPU-ms per process (router, each
+ * subgraph, PostgreSQL backends summed, Redis, the start script with the mail sink) from /proc, and SQL
+ * statements per order by database (pg_stat_statements). Order status is followed in orders' database, so
+ * following it costs the services nothing.
  *
  *   npm run bench:checkout -- --customers 50
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres from 'postgres';
 import { startBenchStack } from './lib/bench-stack.ts';
 import { call, numberArg, quantile } from './lib/bench.ts';
+import { cpuByRole, cpuSpent } from './lib/proc.ts';
 
 const customers = numberArg('customers', 50);
 const DONE = new Set(['FULFILLING', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REJECTED', 'PAYMENT_FAILED', 'REFUNDED']);
 
 
-const stack = await startBenchStack();
+// pg_stat_statements counts SQL statements; the demo carrier stays still (no shipping moves inside the window).
+const stack = await startBenchStack({ env: { EMBEDDED_PG_SETTINGS: 'shared_preload_libraries=pg_stat_statements', DEMO_CARRIER_INTERVAL_SECONDS: '3600' } });
+const pgUrl = `postgres://postgres:postgres@127.0.0.1:${stack.ports.EMBEDDED_PG_PORT}`;
+const admin = postgres(`${pgUrl}/postgres`, { max: 1, onnotice: () => {} });
+const ordersDb = postgres(`${pgUrl}/shopgraph_orders`, { max: 1 });
 try {
   const url = stack.routerUrl;
+  await admin`create extension if not exists pg_stat_statements`;
+  const statements = async () =>
+    new Map(
+      (await admin<Array<{ datname: string; calls: string }>>`select d.datname, sum(s.calls)::text as calls from pg_stat_statements s join pg_database d on d.oid = s.dbid group by d.datname`).map((r) => [
+        r.datname.replace(/^shopgraph_/, ''),
+        Number(r.calls),
+      ]),
+    );
+  const mailCount = () => readdirSync(join(stack.dataDir, 'mail')).filter((f) => f.endsWith('.eml')).length;
 
   // A product with enough stock for everyone, priced in the shop's currency.
-  const admin = (await call<{ login: { accessToken: string } }>(url, 'mutation { login(email: "admin@example.com", password: "admin-password-change-me") { accessToken } }')).login.accessToken;
+  const adminToken = (await call<{ login: { accessToken: string } }>(url, 'mutation { login(email: "admin@example.com", password: "admin-password-change-me") { accessToken } }')).login.accessToken;
   const sku = `BENCH-${randomBytes(3).toString('hex').toUpperCase()}`;
-  const { createProduct } = await call<{ createProduct: { id: string } }>(url, 'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }', { input: { sku, name: `Bench ${sku}`, weightGrams: 400 } }, admin);
+  const { createProduct } = await call<{ createProduct: { id: string } }>(url, 'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }', { input: { sku, name: `Bench ${sku}`, weightGrams: 400 } }, adminToken);
   const productId = createProduct.id;
-  await call(url, 'mutation($id: ID!) { setPrice(productId: $id, amount: 1999, currency: "EUR") { amount } }', { id: productId }, admin);
-  await call(url, 'mutation($id: ID!, $n: Int!) { adjustStock(productId: $id, delta: $n, reason: "benchmark") { available } }', { id: productId, n: customers * 2 }, admin);
+  await call(url, 'mutation($id: ID!) { setPrice(productId: $id, amount: 1999, currency: "EUR") { amount } }', { id: productId }, adminToken);
+  await call(url, 'mutation($id: ID!, $n: Int!) { adjustStock(productId: $id, delta: $n, reason: "benchmark") { available } }', { id: productId, n: customers * 2 }, adminToken);
 
   const tokens = await Promise.all(
     Array.from({ length: customers }, async (_, i) => {
@@ -35,10 +57,14 @@ try {
   console.log(`checkout benchmark: ${customers} customers checking out at once, on ${process.platform} with ${(await import('node:os')).cpus().length} cores`);
 
   const address = { recipientName: 'Bench', line1: 'Hauptstraße 1', city: 'Berlin', postalCode: '10115', country: 'DE' };
+  await Promise.all(tokens.map((token) => call(url, 'mutation($id: ID!) { addToCart(productId: $id, quantity: 1) { id } }', { id: productId }, token)));
+  const mailBefore = mailCount();
+  const cpuBefore = cpuByRole(stack.pid, stack.ports.EMBEDDED_PG_PORT);
+  const sqlBefore = await statements();
+
   const started = performance.now();
   const placed = await Promise.all(
     tokens.map(async (token) => {
-      await call(url, 'mutation($id: ID!) { addToCart(productId: $id, quantity: 1) { id } }', { id: productId }, token);
       const t0 = performance.now();
       const { placeOrder } = await call<{ placeOrder: { id: string } }>(
         url,
@@ -51,16 +77,25 @@ try {
   );
   const placedSeconds = (performance.now() - started) / 1000;
 
-  // Follow every order until it leaves checkout.
+  // Every order out of checkout (read in orders' database), then every email it caused delivered.
+  const ids = placed.map((p) => p.id);
+  for (;;) {
+    const [row] = await ordersDb<Array<{ open: number }>>`select count(*)::int as open from orders where id in ${ordersDb(ids)} and status::text not in ${ordersDb([...DONE])}`;
+    if (row!.open === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  for (let last = -1, stableSince = performance.now(); performance.now() - stableSince < 2_000; await new Promise((resolve) => setTimeout(resolve, 200))) {
+    const now = mailCount();
+    if (now !== last) [last, stableSince] = [now, performance.now()];
+  }
+  const windowSeconds = (performance.now() - started) / 1000;
+  const cpu = cpuSpent(cpuBefore, cpuByRole(stack.pid, stack.ports.EMBEDDED_PG_PORT));
+  const sql = cpuSpent(sqlBefore, await statements());
+  const emails = mailCount() - mailBefore;
+
   type History = { status: string; at: string };
   const outcomes = await Promise.all(
-    placed.map(async (order) => {
-      for (;;) {
-        const { order: o } = await call<{ order: { status: string; statusHistory: History[] } }>(url, 'query($id: ID!) { order(id: $id) { status statusHistory { status at } } }', { id: order.id }, order.token);
-        if (DONE.has(o.status)) return o;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }),
+    placed.map(async (order) => (await call<{ order: { status: string; statusHistory: History[] } }>(url, 'query($id: ID!) { order(id: $id) { status statusHistory { status at } } }', { id: order.id }, order.token)).order),
   );
   const toPaid = outcomes
     .map((o) => {
@@ -74,11 +109,26 @@ try {
   const statuses = Object.entries(outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {}));
   const latencies = placed.map((p) => p.latency);
 
-  console.log(`placed        ${(customers / placedSeconds).toFixed(1).padStart(7)} orders/s   (${customers} orders in ${placedSeconds.toFixed(2)} s, add to cart included)`);
+  console.log(`placed        ${(customers / placedSeconds).toFixed(1).padStart(7)} orders/s   (${customers} orders in ${placedSeconds.toFixed(2)} s)`);
   console.log(`reached PAID  ${(toPaid.length / ((lastPaid - firstPending) / 1000)).toFixed(1).padStart(7)} orders/s   (${toPaid.length} paid)`);
   console.log(`placeOrder    p50 ${quantile(latencies, 0.5).toFixed(1).padStart(7)} ms   p99 ${quantile(latencies, 0.99).toFixed(1).padStart(7)} ms`);
   console.log(`placed → PAID p50 ${quantile(toPaid.map((p) => p.ms), 0.5).toFixed(1).padStart(7)} ms   p99 ${quantile(toPaid.map((p) => p.ms), 0.99).toFixed(1).padStart(7)} ms`);
-  console.log(`final statuses: ${statuses.map(([s, n]) => `${s} ${n}`).join(', ')}`);
+  console.log(`final statuses: ${statuses.map(([s, n]) => `${s} ${n}`).join(', ')}; ${emails} emails delivered`);
+
+  // The cost of one order: placeOrder, the saga, events and notifications, over the whole window.
+  const n = placed.length;
+  const total = [...cpu.values()].reduce((a, b) => a + b, 0);
+  console.log(`\ncost of one order (${n} orders, ${windowSeconds.toFixed(1)} s window; CPU from /proc, SQL from pg_stat_statements)`);
+  console.log(`  ${'process'.padEnd(16)} ${'CPU-ms/order'.padStart(12)} ${'SQL/order'.padStart(10)}`);
+  for (const [role, seconds] of [...cpu].sort((a, b) => b[1] - a[1])) {
+    if (seconds <= 0) continue;
+    const statementsPerOrder = role === 'postgres' ? undefined : sql.get(role);
+    console.log(`  ${role.padEnd(16)} ${((seconds * 1000) / n).toFixed(1).padStart(12)} ${(statementsPerOrder !== undefined ? (statementsPerOrder / n).toFixed(1) : '').padStart(10)}`);
+  }
+  const allSql = [...sql].filter(([db]) => db !== 'postgres').reduce((a, [, c]) => a + c, 0);
+  console.log(`  ${'total'.padEnd(16)} ${((total * 1000) / n).toFixed(1).padStart(12)} ${(allSql / n).toFixed(1).padStart(10)}   (${(n / total).toFixed(1)} orders per CPU-second)`);
 } finally {
+  await admin.end();
+  await ordersDb.end();
   await stack.stop();
 }

@@ -18,11 +18,12 @@
  *   npm run bench:startup -- --runs 3 [--modes compiled,tsx] [--idle-seconds 5] [--skip-stack]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@shopgraph/kit/testing';
 import { build, buildInto, ROOT } from './build.ts';
+import { isService, tree } from './lib/proc.ts';
 import { ROUTER, SUBGRAPHS } from './services.ts';
 
 const arg = (name: string, fallback: string) => {
@@ -32,48 +33,6 @@ const arg = (name: string, fallback: string) => {
 const runs = Number(arg('runs', '3'));
 const modes = arg('modes', 'compiled,tsx').split(',') as Array<'compiled' | 'tsx'>;
 const idleSeconds = Number(arg('idle-seconds', '5'));
-/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
-const TICKS = 100;
-
-interface ProcInfo {
-  pid: number;
-  ppid: number;
-  args: string[];
-  /** user + system CPU seconds */
-  cpu: number;
-}
-
-function processes(): ProcInfo[] {
-  const list: ProcInfo[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      list.push({
-        pid: Number(entry),
-        ppid: Number(fields[1]),
-        args: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean),
-        cpu: (Number(fields[11]) + Number(fields[12])) / TICKS,
-      });
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return list;
-}
-
-/** `root` and every process below it. */
-function tree(root: number): ProcInfo[] {
-  const all = processes();
-  const found = all.filter((p) => p.pid === root);
-  for (let i = 0; i < found.length; i++) found.push(...all.filter((p) => p.ppid === found[i]!.pid));
-  return found;
-}
-
-/** The service processes (compiled or tsx) started by the start script. */
-const isService = (p: ProcInfo) => p.args.some((a) => /[/\\]dist[/\\][\w-]+\.js$/.test(a)) || (p.args.includes('tsx') && !p.args.some((a) => a.endsWith('scripts/start.ts')));
-
 function memoryKb(pid: number): { rss: number; pss: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');

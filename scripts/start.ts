@@ -51,7 +51,9 @@ async function startInfra(): Promise<{ databaseUrl: string; redisUrl: string }> 
     // As root, Postgres runs as the `postgres` user, which must reach its data directory.
     chmodSync(dataDir, 0o755);
     const port = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
-    const pg = await startEmbeddedPostgres({ dataDir: resolve(dataDir, 'postgres'), port });
+    // EMBEDDED_PG_SETTINGS: more server settings, space-separated `name=value` (bench:checkout loads pg_stat_statements).
+    const settings = process.env.EMBEDDED_PG_SETTINGS?.split(/\s+/).filter(Boolean);
+    const pg = await startEmbeddedPostgres({ dataDir: resolve(dataDir, 'postgres'), port, ...(settings ? { settings } : {}) });
     infra.push(pg);
     say(`PostgreSQL (embedded) on 127.0.0.1:${port}, data in ${resolve(dataDir, 'postgres')}`);
     return pg.url;

@@ -89,6 +89,8 @@ export async function startEmbeddedPostgres(options: {
   port: number;
   /** Keep the data after `stop()` (default true); false deletes the data directory. */
   persistent?: boolean;
+  /** More server settings, `name=value` each (benchmarks load pg_stat_statements this way). */
+  settings?: string[];
 }): Promise<RunningInfra> {
   const persistent = options.persistent ?? true;
   const { pg_ctl, initdb } = await postgresBinaries();
@@ -102,6 +104,7 @@ export async function startEmbeddedPostgres(options: {
     `-c max_connections=${persistent ? 300 : 1000}`,
     // Tests throw their data away: no need to wait for the disk.
     ...(persistent ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
+    ...(options.settings ?? []).map((setting) => `-c ${setting}`),
   ].join(' ');
   const status = await run(['status', '-D', options.dataDir]);
   if (status.code !== 0) {
