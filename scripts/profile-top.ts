@@ -1,0 +1,58 @@
+/**
+ * Summarises a V8 CPU profile (`.cpuprofile`, from `node --cpu-prof`): the functions with the most self time,
+ * and the packages (or source folders) that time falls in.
+ *
+ *   node --import tsx scripts/profile-top.ts <file.cpuprofile> [--top 25]
+ */
+import { readFileSync } from 'node:fs';
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const file = process.argv[2];
+if (!file) throw new Error('usage: profile-top.ts <file.cpuprofile> [--top N]');
+const top = Number(process.argv.includes('--top') ? process.argv[process.argv.indexOf('--top') + 1] : 25);
+const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const selfUs = new Map<number, number>();
+profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+
+/** Where a frame's code lives: a package name, a source folder, or a V8/Node category. */
+function placeOf(url: string, name: string): string {
+  if (!url) return name.startsWith('(') ? name : '(native)';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1]!;
+  if (url.startsWith('node:')) return 'node:' + url.slice(5).split('/')[0];
+  const own = /(subgraphs\/[^/]+|router|packages\/kit|dist\/[^/]+)/.exec(url);
+  return own ? own[1]! : url;
+}
+
+const functions = new Map<string, number>();
+const places = new Map<string, number>();
+let total = 0;
+for (const [id, us] of selfUs) {
+  const node = byId.get(id)!;
+  const { functionName, url, lineNumber } = node.callFrame;
+  total += us;
+  if (functionName === '(idle)') continue;
+  const key = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(dist|subgraphs|router|packages)\//, '$1/')}:${lineNumber + 1}`;
+  functions.set(key, (functions.get(key) ?? 0) + us);
+  const place = placeOf(url, functionName);
+  places.set(place, (places.get(place) ?? 0) + us);
+}
+const idle = [...selfUs].filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)').reduce((a, [, us]) => a + us, 0);
+const busy = total - idle;
+const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)} %`;
+console.log(`${file}: ${(busy / 1e6).toFixed(2)} s busy of ${(total / 1e6).toFixed(2)} s sampled`);
+console.log('\nself time by package / folder');
+for (const [place, us] of [...places].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(us)}  ${place}`);
+console.log(`\ntop ${top} functions by self time`);
+for (const [key, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${key}`);
