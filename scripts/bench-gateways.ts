@@ -8,7 +8,8 @@
  * Two queries: the federated catalog query (products, pricing, inventory, shipping) and a products-only query.
  * Each run measures every target once at `--concurrency` clients (throughput, latency, CPU) and once at one
  * client (latency), the targets' order rotating from run to run; the figures printed are medians of the runs.
- * CPU is the gateway process's own (user + system from /proc) divided by the requests it served.
+ * CPU is the gateway process's own (user + system from /proc) divided by the requests it served, and that of
+ * all subgraphs together (the work the gateway caused behind it).
  *
  * Every request carries an access token of one of `--customers` registered customers, in turn, so no two
  * concurrent requests share one and every gateway verifies a token per request. The router runs with its
@@ -66,11 +67,15 @@ interface Measurement {
   p50: number;
   p99: number;
   cpuMs: number;
+  /** CPU-ms per request of the subgraphs together: the work the gateway caused behind it. */
+  subgraphCpuMs: number;
   errors: number;
 }
 
 /** `clients` clients sending `query` to `target` for `seconds`; each request with the next customer's token. */
 async function measure(target: Target, query: string, clients: number, tokens: string[]): Promise<Measurement> {
+  const subgraphCpu = () => subgraphPids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  const subgraphsBefore = subgraphCpu();
   const body = JSON.stringify({ query });
   const latencies: number[] = [];
   let errors = 0;
@@ -99,7 +104,8 @@ async function measure(target: Target, query: string, clients: number, tokens: s
   await Promise.all(Array.from({ length: clients }, client));
   const elapsed = (performance.now() - started) / 1000;
   const cpu = target.pid ? processCpuSeconds(target.pid) - cpuBefore : NaN;
-  return { ...(firstError ? { firstError } : {}), rps: latencies.length / elapsed, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), cpuMs: (cpu / latencies.length) * 1000, errors };
+  const subgraphs = subgraphCpu() - subgraphsBefore;
+  return { ...(firstError ? { firstError } : {}), rps: latencies.length / elapsed, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), cpuMs: (cpu / latencies.length) * 1000, subgraphCpuMs: (subgraphs / latencies.length) * 1000, errors };
 }
 
 /** Starts scripts/hive-gateway/index.ts and resolves once it listens. */
@@ -114,6 +120,7 @@ async function startHiveGateway(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
 
 const keys = generateRouterKeyPair();
 const stack = await startBenchStack({ env: { ROUTER_PRIVATE_KEY: keys.privateKey, ROUTER_PUBLIC_KEY: keys.publicKey, ENTITY_CACHE: 'false', ...profiling } });
+const subgraphPids = SUBGRAPHS.map((spec) => stack.pidOf(spec.name));
 const workDir = mkdtempSync(join(tmpdir(), 'shopgraph-gateways-'));
 let hive: ChildProcess | undefined;
 try {
@@ -185,17 +192,18 @@ try {
       p50: median(many.map((m) => m.p50)),
       p99: median(many.map((m) => m.p99)),
       cpuMs: median(many.map((m) => m.cpuMs)),
+      subgraphCpuMs: median(many.map((m) => m.subgraphCpuMs)),
       p50One: median(one.map((m) => m.p50)),
       errors: [...many, ...one].reduce((sum, m) => sum + m.errors, 0),
     };
   };
   for (const { label, targets } of scenarios) {
     console.log(`\n${label}`);
-    console.log(`  ${''.padEnd(28)} ${`req/s @${concurrency}`.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU-ms/req'.padStart(11)} ${'p50 ms @1'.padStart(10)}  errors`);
+    console.log(`  ${''.padEnd(28)} ${`req/s @${concurrency}`.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU-ms/req'.padStart(11)} ${'subgraphs'.padStart(10)} ${'p50 ms @1'.padStart(10)}  errors`);
     for (const target of targets) {
       const s = summary(label, target);
       console.log(
-        `  ${target.name.padEnd(28)} ${s.rps.toFixed(0).padStart(10)} ${s.p50.toFixed(1).padStart(8)} ${s.p99.toFixed(1).padStart(8)} ${(Number.isNaN(s.cpuMs) ? '-' : s.cpuMs.toFixed(2)).padStart(11)} ${s.p50One.toFixed(2).padStart(10)}  ${s.errors}`,
+        `  ${target.name.padEnd(28)} ${s.rps.toFixed(0).padStart(10)} ${s.p50.toFixed(1).padStart(8)} ${s.p99.toFixed(1).padStart(8)} ${(Number.isNaN(s.cpuMs) ? '-' : s.cpuMs.toFixed(2)).padStart(11)} ${s.subgraphCpuMs.toFixed(2).padStart(10)} ${s.p50One.toFixed(2).padStart(10)}  ${s.errors}`,
       );
     }
     const r = summary(label, router);
