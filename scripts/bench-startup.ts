@@ -15,7 +15,10 @@
  *
  * Uses free ports and a temporary data directory; Linux only (/proc).
  *
- *   npm run bench:startup -- --runs 3 [--modes compiled,tsx] [--idle-seconds 5] [--skip-stack]
+ * Each mode runs with the subgraphs together in one process (`npm start`'s default) and, with
+ * `--processes one,each`, also with a process per service (SHOPGRAPH_PROCESSES=each, as deployed).
+ *
+ *   npm run bench:startup -- --runs 3 [--modes compiled,tsx] [--processes one,each] [--idle-seconds 5] [--skip-stack]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -33,6 +36,7 @@ const arg = (name: string, fallback: string) => {
 const runs = Number(arg('runs', '3'));
 const modes = arg('modes', 'compiled,tsx').split(',') as Array<'compiled' | 'tsx'>;
 const idleSeconds = Number(arg('idle-seconds', '5'));
+const processModes = arg('processes', 'one').split(',') as Array<'one' | 'each'>;
 function memoryKb(pid: number): { rss: number; pss: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -52,10 +56,10 @@ interface Run {
   stackPssMb: number;
 }
 
-async function once(dataDir: string, mode: 'compiled' | 'tsx'): Promise<Run> {
+async function once(dataDir: string, mode: 'compiled' | 'tsx', processes: 'one' | 'each'): Promise<Run> {
   const ports: Record<string, number> = { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), ROUTER_PORT: await freePort(), SMTP_SINK_PORT: await freePort() };
   for (const spec of SUBGRAPHS) ports[`${spec.name.toUpperCase()}_PORT`] = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn', SHOPGRAPH_PROCESSES: processes };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   delete env.SMTP_URL;
@@ -162,28 +166,31 @@ await importPhase();
 if (process.argv.includes('--skip-stack')) process.exit(0);
 // Built once up front, so that no run pays for (or races) a build.
 await build();
-const services = SUBGRAPHS.length + 1;
-console.log(`npm start, ${runs} runs of each (cold: empty data directory; warm: the same again); ${services} service processes`);
+console.log(`npm start, ${runs} runs of each (cold: empty data directory; warm: the same again)`);
 for (const mode of modes) {
-  const cold: Run[] = [];
-  const warm: Run[] = [];
-  for (let i = 0; i < runs; i++) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'shopgraph-bench-'));
-    try {
-      cold.push(await once(dataDir, mode));
-      warm.push(await once(dataDir, mode));
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
+  for (const processes of processModes) {
+    const services = processes === 'one' ? 2 : SUBGRAPHS.length + 1;
+    const cold: Run[] = [];
+    const warm: Run[] = [];
+    for (let i = 0; i < runs; i++) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'shopgraph-bench-'));
+      try {
+        cold.push(await once(dataDir, mode, processes));
+        warm.push(await once(dataDir, mode, processes));
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     }
+    const how = processes === 'one' ? 'subgraphs in one process + router' : 'a process per service';
+    console.log(`\n${mode === 'compiled' ? 'compiled services (dist/, npm start)' : 'sources through tsx (--sources)'}, ${how} (${services} processes)`);
+    for (const [name, set] of [['cold', cold], ['warm', warm]] as const) {
+      console.log(`  ${name}, first answered query:          ${fmt(set.map((r) => r.firstAnswer), 's', 1000)}`);
+      console.log(`  ${name}, ready with the demo catalog:    ${fmt(set.map((r) => r.ready), 's', 1000)}`);
+      console.log(`  ${name}, CPU of the services to answer: ${fmt(set.map((r) => r.serviceCpu), 'CPU-s', 1, 1)}`);
+    }
+    const all = [...cold, ...warm];
+    console.log(`  idle ${idleSeconds} s after ready, RSS of the ${services} service processes: ${fmt(all.map((r) => r.servicesRssMb), 'MB', 1, 0)}`);
+    console.log(`  idle, whole stack (PostgreSQL, Redis, start script): RSS ${fmt(all.map((r) => r.stackRssMb), 'MB', 1, 0)}`);
+    console.log(`  idle, whole stack, PSS (shared pages counted once): ${fmt(all.map((r) => r.stackPssMb), 'MB', 1, 0)}`);
   }
-  console.log(`\n${mode === 'compiled' ? 'compiled services (dist/, npm start)' : 'sources through tsx (--sources)'}`);
-  for (const [name, set] of [['cold', cold], ['warm', warm]] as const) {
-    console.log(`  ${name}, first answered query:          ${fmt(set.map((r) => r.firstAnswer), 's', 1000)}`);
-    console.log(`  ${name}, ready with the demo catalog:    ${fmt(set.map((r) => r.ready), 's', 1000)}`);
-    console.log(`  ${name}, CPU of the services to answer: ${fmt(set.map((r) => r.serviceCpu), 'CPU-s', 1, 1)}`);
-  }
-  const all = [...cold, ...warm];
-  console.log(`  idle ${idleSeconds} s after ready, RSS of the ${services} services: ${fmt(all.map((r) => r.servicesRssMb), 'MB', 1, 0)}`);
-  console.log(`  idle, whole stack (PostgreSQL, Redis, start script): RSS ${fmt(all.map((r) => r.stackRssMb), 'MB', 1, 0)}`);
-  console.log(`  idle, whole stack, PSS (shared pages counted once): ${fmt(all.map((r) => r.stackPssMb), 'MB', 1, 0)}`);
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run build`: bundles every service of the registry (scripts/services.ts) into dist/<name>.js with
- * esbuild, plus dist/keygen.js (the compose stack's one-shot credentials job), and writes dist/services.json.
+ * esbuild, plus dist/subgraphs.js (every subgraph in one process, what `npm start` runs by default) and
+ * dist/keygen.js (the compose stack's one-shot credentials job), and writes dist/services.json.
  *
  * - ESM, one file per service, linked source maps (run with `node --enable-source-maps`).
  * - Packages from node_modules stay external (the image installs runtime dependencies with `npm ci
@@ -26,9 +27,9 @@ export const DIST = join(ROOT, 'dist');
 /** Packages bundled into the services rather than loaded from node_modules (see above). */
 const BUNDLED = [/^@shopgraph\//, /^drizzle-orm(\/|$)/];
 
-/** Build entries: every service, and the credentials job. */
+/** Build entries: every service, all subgraphs in one process, and the credentials job. */
 export function buildEntries(): Record<string, string> {
-  return { ...Object.fromEntries(SERVICES.map((s) => [s.name, s.entry])), keygen: 'scripts/keygen.ts' };
+  return { ...Object.fromEntries(SERVICES.map((s) => [s.name, s.entry])), subgraphs: 'scripts/subgraphs-together.ts', keygen: 'scripts/keygen.ts' };
 }
 
 const LITERAL_URL = /new URL\(\s*(['"`])([^'"`$]+)\1\s*,\s*import\.meta\.url\s*\)/g;
@@ -127,7 +128,7 @@ export async function buildInto(out: string, entries: Record<string, string>): P
 }
 
 /** What the bundles are made of: sources, schemas, migrations, templates, the build itself and the lockfile. */
-const INPUTS = ['router', 'subgraphs', 'packages', 'scripts/services.ts', 'scripts/build.ts', 'scripts/keygen.ts', 'supergraph.graphql', 'package-lock.json'];
+const INPUTS = ['router', 'subgraphs', 'packages', 'scripts/services.ts', 'scripts/build.ts', 'scripts/subgraphs-together.ts', 'scripts/keygen.ts', 'supergraph.graphql', 'package-lock.json'];
 const SKIP = new Set(['node_modules', 'test', 'dist', '.data']);
 
 function newestMtime(path: string): number {

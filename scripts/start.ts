@@ -1,7 +1,9 @@
 /**
  * `npm start`: the whole stack on one machine.
  * PostgreSQL and Redis are embedded (data in .data/) unless DATABASE_URL / REDIS_URL point at real
- * servers; each subgraph gets its own database; every service runs as its own process. Ctrl-C stops everything; data survives a restart.
+ * servers; each subgraph gets its own database. The subgraphs run together in one process and the router in
+ * another (SHOPGRAPH_PROCESSES=each: every service in its own process, as in production). Ctrl-C stops
+ * everything; data survives a restart.
  * Services run compiled (dist/, rebuilt first when a source is newer); `npm run dev` (`--dev`) runs their
  * sources through tsx instead, each restarted by `node --watch` when a file it loaded changes.
  */
@@ -23,6 +25,12 @@ const dev = process.argv.includes('--dev');
 /** Sources through tsx: `--dev` (with reload), or `--sources` (without; bench:startup compares). */
 const sources = dev || process.argv.includes('--sources');
 const dataDir = resolve(process.env.SHOPGRAPH_DATA_DIR ?? '.data');
+/**
+ * `one` (default): the subgraphs share one process (dist/subgraphs.js), which loads their common libraries once:
+ * about half the memory and start-up CPU of a process each. `each`: one process per service, as deployed; what
+ * the benchmarks and the fault suite use, to measure and kill services one by one.
+ */
+const together = (process.env.SHOPGRAPH_PROCESSES ?? 'one') !== 'each';
 const infra: RunningInfra[] = [];
 let stopping = false;
 
@@ -91,7 +99,9 @@ function relay(name: string, stream: NodeJS.ReadableStream | null): void {
     while ((newline = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, newline);
       buffer = buffer.slice(newline + 1);
-      if (line.trim()) process.stdout.write(`${name.padEnd(14)} ${format(line)}\n`);
+      // Lines of the shared subgraphs process are labelled with the subgraph that logged them.
+      const label = name === 'subgraphs' ? (/"service":"([^"]+)"/.exec(line)?.[1] ?? name) : name;
+      if (line.trim()) process.stdout.write(`${label.padEnd(14)} ${format(line)}\n`);
     }
   });
 }
@@ -177,14 +187,28 @@ async function main(): Promise<void> {
     ...Object.fromEntries(SUBGRAPHS.map((spec) => [`${spec.name.toUpperCase()}_URL`, `http://127.0.0.1:${portOf(spec)}/graphql`])),
   };
 
-  await Promise.all(
-    SUBGRAPHS.map(async (spec) => {
-      const url = withDatabase(databaseUrl, spec.database!);
-      await ensureDatabase(url);
-      // Only the router is meant to be reached from outside; subgraphs listen on loopback unless HOST says otherwise.
-      startService(spec, { ...shared, HOST: process.env.HOST ?? '127.0.0.1', DATABASE_URL: url, ROUTER_PUBLIC_KEY: keys.publicKey });
-    }),
+  // Only the router is meant to be reached from outside; subgraphs listen on loopback unless HOST says otherwise.
+  const subgraphEnv = { ...shared, HOST: process.env.HOST ?? '127.0.0.1', ROUTER_PUBLIC_KEY: keys.publicKey };
+  const own = Object.fromEntries(
+    await Promise.all(
+      SUBGRAPHS.map(async (spec) => {
+        const url = withDatabase(databaseUrl, spec.database!);
+        await ensureDatabase(url);
+        return [spec.name, { DATABASE_URL: url, PORT: String(portOf(spec)) }] as const;
+      }),
+    ),
   );
+  if (together) {
+    supervisor.start({
+      name: 'subgraphs',
+      port: portOf(SUBGRAPHS[0]!),
+      readyPorts: SUBGRAPHS.map(portOf),
+      args: sources ? [...(dev ? ['--watch'] : []), '--import', 'tsx', 'scripts/subgraphs-together.ts'] : ['--enable-source-maps', resolve(DIST, 'subgraphs.js')],
+      env: { ...process.env, ...subgraphEnv, SHOPGRAPH_SUBGRAPHS: JSON.stringify(own) },
+    });
+  } else {
+    for (const spec of SUBGRAPHS) startService(spec, { ...subgraphEnv, ...own[spec.name] });
+  }
   // The router loads the committed supergraph and fetches JWKS lazily, so it can start alongside.
   startService(ROUTER, {
     ...shared,
@@ -194,7 +218,7 @@ async function main(): Promise<void> {
     SUBGRAPH_URLS: SUBGRAPHS.map((spec) => `${spec.name}=http://127.0.0.1:${portOf(spec)}/graphql`).join(','),
     JWKS_URL: `http://127.0.0.1:${portOf(SUBGRAPHS.find((s) => s.name === 'users')!)}/.well-known/jwks.json`,
   });
-  await supervisor.waitReady([...SUBGRAPHS, ROUTER].map((spec) => spec.name));
+  await supervisor.waitReady(together ? ['subgraphs', ROUTER.name] : [...SUBGRAPHS, ROUTER].map((spec) => spec.name));
   if (shared.NODE_ENV !== 'production' && process.env.SEED_DEMO !== 'false') {
     try {
       const admin = { email: process.env.ADMIN_EMAIL ?? 'admin@example.com', password: process.env.ADMIN_PASSWORD ?? 'admin-password-change-me' };

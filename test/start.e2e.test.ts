@@ -4,10 +4,12 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { basename, join, sep } from 'node:path';
 import { freePort, gql, isListening } from '@shopgraph/kit/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isReady } from '../scripts/lib/supervisor.ts';
 import { ROUTER, SUBGRAPHS } from '../scripts/services.ts';
 
 /**
- * `npm start` as a user runs it: embedded Postgres and Redis, every service as a process, Ctrl-C
+ * `npm start` as a user runs it: embedded Postgres and Redis, the subgraphs in one process and the router in
+ * another (then, on the second start, a process per service), Ctrl-C
  * stops everything, and a second start finds the data of the first.
  */
 
@@ -25,9 +27,14 @@ async function ports() {
   return ports;
 }
 
-/** Starts `scripts/start.ts` directly, or through `npm start` as a user would (`viaNpm`). */
-function start(portEnv: Record<string, number>, viaNpm = false): Promise<{ child: ChildProcess; output: () => string }> {
+/**
+ * Starts `scripts/start.ts` directly, or through `npm start` as a user would (`viaNpm`); `processes: 'each'`
+ * runs every service in its own process instead of the subgraphs together.
+ */
+function start(portEnv: Record<string, number>, viaNpm = false, processes?: 'each'): Promise<{ child: ChildProcess; output: () => string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  delete env.SHOPGRAPH_PROCESSES;
+  if (processes) env.SHOPGRAPH_PROCESSES = processes;
   // The embedded defaults are what is under test, not the servers of the test run.
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
@@ -71,6 +78,18 @@ function externalAddress(): string | undefined {
 }
 
 
+/** The bundles that `child`'s service processes run (Linux; elsewhere nothing is checked). */
+function expectBundles(child: ChildProcess, bundles: string[]): void {
+  if (!existsSync('/proc/self/stat')) return;
+  const services = childProcesses(child.pid!).filter((p) => p.args.some((a) => a.includes(`${sep}dist${sep}`)));
+  expect(services.map((p) => basename(p.args.at(-1)!)).sort()).toEqual([...bundles].sort());
+  for (const service of services) {
+    expect(service.args).toContain('--enable-source-maps');
+    expect(service.args.join(' ')).not.toContain('tsx');
+    expect(realpathSync(service.exe)).toBe(realpathSync(process.execPath));
+  }
+}
+
 /** Arguments and executable of each child process of `pid` (Linux /proc). */
 function childProcesses(pid: number): Array<{ args: string[]; exe: string }> {
   const children: Array<{ args: string[]; exe: string }> = [];
@@ -104,16 +123,10 @@ describe('npm start', () => {
       expect(await isListening(portEnv.ROUTER_PORT!, outside)).toBe(true);
       expect(await isListening(portEnv.PRODUCTS_PORT!, outside)).toBe(false);
     }
-    // Every service runs its bundle from dist/ (no tsx), with source maps, on the Node that runs the tests (24).
-    if (existsSync('/proc/self/stat')) {
-      const services = childProcesses(first.child.pid!).filter((p) => p.args.some((a) => a.includes(`${sep}dist${sep}`)));
-      expect(services.map((p) => basename(p.args.at(-1)!)).sort()).toEqual([...SUBGRAPHS, ROUTER].map((s) => `${s.name}.js`).sort());
-      for (const service of services) {
-        expect(service.args).toContain('--enable-source-maps');
-        expect(service.args.join(' ')).not.toContain('tsx');
-        expect(realpathSync(service.exe)).toBe(realpathSync(process.execPath));
-      }
-    }
+    // By default the subgraphs share one process and the router has its own; each runs its bundle from dist/
+    // (no tsx), with source maps, on the Node that runs the tests (24). Every subgraph answers on its own port.
+    expectBundles(first.child, ['router.js', 'subgraphs.js']);
+    for (const spec of SUBGRAPHS) expect(await isReady(portEnv[`${spec.name.toUpperCase()}_PORT`]!)).toBe(true);
     expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(24);
     // Output to a file or pipe is plain text, one line an event.
     expect(first.output()).not.toContain('\x1b[');
@@ -137,7 +150,9 @@ describe('npm start', () => {
     for (const port of Object.values(portEnv)) expect(await isListening(port)).toBe(false);
 
     const LOGIN = 'mutation($e: String!) { login(email: $e, password: "a long enough password") { user { id } } }';
-    const second = await start(portEnv);
+    // A process per service, as deployed.
+    const second = await start(portEnv, false, 'each');
+    expectBundles(second.child, [...SUBGRAPHS, ROUTER].map((s) => `${s.name}.js`));
     const login = await gql(url, LOGIN, { e: email });
     expect(login.data?.login.user.id).toBe(registered.data!.register.user.id);
 

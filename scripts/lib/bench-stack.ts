@@ -51,7 +51,8 @@ async function startOnce(options: BenchStackOptions): Promise<BenchStack> {
   for (const spec of SUBGRAPHS) ports[`${spec.name.toUpperCase()}_PORT`] = await freePort();
   const internalSecret = randomBytes(32).toString('hex');
   // A benchmark is one client (one address) sending far more than any shopper: no per-client rate limit unless asked.
-  const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn', INTERNAL_SECRET: internalSecret, RATE_LIMIT_POINTS: '0', ...options.env };
+  // One process per service (as deployed): benchmarks read each service's CPU, the fault suite kills them one by one.
+  const env: NodeJS.ProcessEnv = { ...process.env, SHOPGRAPH_DATA_DIR: dataDir, LOG_LEVEL: 'warn', INTERNAL_SECRET: internalSecret, RATE_LIMIT_POINTS: '0', SHOPGRAPH_PROCESSES: 'each', ...options.env };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   for (const [key, value] of Object.entries(ports)) env[key] = String(value);

@@ -8,6 +8,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 export interface ServiceProcess {
   name: string;
   port: number;
+  /** Ports that must all answer /readyz before the service is ready (several subgraphs in one process); default `port`. */
+  readyPorts?: number[];
   /** Arguments to `node` (the current executable). */
   args: string[];
   env: NodeJS.ProcessEnv;
@@ -104,7 +106,7 @@ export class Supervisor {
   }
 
   /**
-   * Resolves once every named service answers 200 on `http://127.0.0.1:<port>/readyz`. Waits as long as
+   * Resolves once every named service answers 200 on `http://127.0.0.1:<port>/readyz` (on each of its ports). Waits as long as
    * the services make progress (they keep running, or restart after a crash), saying every so often which
    * are still starting; gives up only on the configured timeout or on a service that keeps crashing
    * before it is ever ready, with a message that names the service and says what to do.
@@ -119,7 +121,9 @@ export class Supervisor {
     let nextNote = started + this.options.progressEveryMs;
     while (pending.size > 0) {
       if (this.stopping) throw new Error('stopping');
-      const probes = await Promise.all([...pending].map(async (entry) => [entry, await isReady(entry.spec.port)] as const));
+      const probes = await Promise.all(
+        [...pending].map(async (entry) => [entry, (await Promise.all((entry.spec.readyPorts ?? [entry.spec.port]).map(isReady))).every(Boolean)] as const),
+      );
       for (const [entry, ready] of probes) if (ready) pending.delete(entry);
       if (pending.size === 0) return;
       const waited = Date.now() - started;

@@ -96,8 +96,9 @@ async function openDeps<S extends EnvShape, TSchema extends Record<string, unkno
   definition: SubgraphDefinition<S, TSchema, BuiltSubgraph>,
   logger: Logger,
   lifecycle: Lifecycle,
+  source: NodeJS.ProcessEnv = process.env,
 ): Promise<SubgraphDeps<z.infer<z.ZodObject<S>>, TSchema>> {
-  const env = loadEnvOrExit(definition.envShape, definition.validateEnv);
+  const env = loadEnvOrExit(definition.envShape, definition.validateEnv, source);
   const base = env as unknown as SubgraphEnv;
   await migrateDb(base.DATABASE_URL, definition.migrationsFolder);
   const db = connectDb(base.DATABASE_URL, definition.dbSchema);
@@ -121,6 +122,32 @@ export function runSubgraph<S extends EnvShape, TSchema extends Record<string, u
     const served = await serveSubgraph(definition, deps, { port: base.PORT, host: base.HOST });
     lifecycle.onStop('subgraph', () => served.stop());
     logger.info({ url: served.url }, `${definition.name} subgraph ready`);
+  });
+}
+
+/** Any subgraph's definition, whatever its env and schema (see {@link runSubgraphs}). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnySubgraphDefinition = SubgraphDefinition<any, any, BuiltSubgraph>;
+
+/**
+ * Several subgraphs in one process: `npm start`'s default on a developer's machine, where nine Node processes
+ * would each pay for loading the same libraries (time and ~100 MB each). Each subgraph still has its own env
+ * (`envOf(name)`: its port, its database), database, connections, logger and port, exactly as on its own;
+ * one lifecycle stops them all. Production runs one subgraph per process ({@link runSubgraph}), so that each
+ * scales, fails and restarts alone.
+ */
+export function runSubgraphs(definitions: AnySubgraphDefinition[], envOf: (name: string) => NodeJS.ProcessEnv): void {
+  runService(createLogger('subgraphs'), async (lifecycle) => {
+    await Promise.all(
+      definitions.map(async (definition) => {
+        const logger = createLogger(definition.name);
+        const deps = await openDeps(definition, logger, lifecycle, envOf(definition.name));
+        const base = deps.env as SubgraphEnv;
+        const served = await serveSubgraph(definition, deps, { port: base.PORT, host: base.HOST });
+        lifecycle.onStop(`${definition.name} subgraph`, () => served.stop());
+        logger.info({ url: served.url }, `${definition.name} subgraph ready`);
+      }),
+    );
   });
 }
 
