@@ -182,7 +182,9 @@ export async function startReplica(stack: TestStack, name: SubgraphName, options
   const definition = SUBGRAPHS[name] as unknown as SubgraphDefinition<EnvShape, Record<string, unknown>, BuiltSubgraph>;
   const original = stack.subgraphs[name]!;
   const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const env = { ...original.env, ...options.env } as Parameters<typeof definition.build>[0]['env'];
+  // Overrides are parsed like the service's own environment: `CHECKOUT_WORKER: 'false'` is the boolean false.
+  const overrideShape = Object.fromEntries(Object.keys(options.env ?? {}).map((key) => [key, definition.envShape[key]!])) as EnvShape;
+  const env = { ...original.env, ...parseEnv(overrideShape, options.env) } as Parameters<typeof definition.build>[0]['env'];
   const db: DbHandle<Record<string, unknown>> = connectDb(original.databaseUrl, definition.dbSchema);
   const redis: Redis = connectRedis(testRedisUrl(), { keyPrefix: `${uniqueName(name)}:` });
   const served = await serveSubgraph(definition, { env, db, redis, logger }, { port: options.port ?? 0, host: '127.0.0.1' });
