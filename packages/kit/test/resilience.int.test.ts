@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, parse } from 'graphql';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, createSubgraphClient, DependencyUnavailableError, maskErrors, SubgraphCallError } from '../src/index.ts';
@@ -41,9 +41,9 @@ describe('internal calls', () => {
   it('open the circuit after consecutive timeouts: later calls fail at once without reaching the subgraph', async () => {
     const hanging = await standIn(() => {});
     const pricing = client(hanging.url, 2);
-    for (let i = 0; i < 2; i++) await expect(pricing.request('query { a }')).rejects.toBeInstanceOf(SubgraphCallError);
+    for (let i = 0; i < 2; i++) await expect(pricing.request(parse('query { a }'), {})).rejects.toBeInstanceOf(SubgraphCallError);
     expect(hanging.calls()).toBe(2);
-    const refused = await pricing.request('query { a }').catch((error: unknown) => error);
+    const refused = await pricing.request(parse('query { a }'), {}).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(SubgraphCallError);
     expect((refused as Error).cause).toBeInstanceOf(DependencyUnavailableError);
     expect(hanging.calls()).toBe(2);
@@ -52,19 +52,19 @@ describe('internal calls', () => {
 
   it('retry a query once when its connection is reset, and never a mutation', async () => {
     const resetting = await standIn((_req, res) => res.socket?.destroy());
-    await expect(client(resetting.url).request('query { a }')).rejects.toBeInstanceOf(SubgraphCallError);
+    await expect(client(resetting.url).request(parse('query { a }'), {})).rejects.toBeInstanceOf(SubgraphCallError);
     expect(resetting.calls()).toBe(2);
-    await expect(client(resetting.url).request('mutation { capture }')).rejects.toBeInstanceOf(SubgraphCallError);
+    await expect(client(resetting.url).request(parse('mutation { capture }'), {})).rejects.toBeInstanceOf(SubgraphCallError);
     expect(resetting.calls()).toBe(3);
   });
 
   it('are SERVICE_UNAVAILABLE for clients when the other subgraph is down, and when it says it is', async () => {
-    const down = await client(`http://127.0.0.1:${await freePort()}/graphql`).request('query { a }').catch((error: unknown) => error);
+    const down = await client(`http://127.0.0.1:${await freePort()}/graphql`).request(parse('query { a }'), {}).catch((error: unknown) => error);
     expect(masked(down).extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
     const degraded = await standIn((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'db down', extensions: { code: 'SERVICE_UNAVAILABLE' } }] }));
     });
-    const answer = await client(degraded.url).request('query { a }').catch((error: unknown) => error);
+    const answer = await client(degraded.url).request(parse('query { a }'), {}).catch((error: unknown) => error);
     expect(masked(answer).extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
   });
 });

@@ -1,10 +1,10 @@
 import { type BuiltSubgraph, createSubgraphClient, createSubgraphServer, type DbHandle, loadTypeDefs, type Logger, type Redis, storageReadiness } from '@shopgraph/kit';
+import { createProductsClient } from './clients/products.ts';
 import { createLoaders, type Context } from './context.ts';
 import type { schema } from './db/schema.ts';
 import type { InventoryEnv } from './env.ts';
 import { ReservationExpiry } from './jobs/reservation-expiry.ts';
 import { resolvers } from './resolvers/index.ts';
-import { productCatalog } from './services/product-catalog.ts';
 import { ReservationService } from './services/reservations.service.ts';
 import { StockService } from './services/stock.service.ts';
 
@@ -30,7 +30,7 @@ export async function createInventorySubgraph(deps: {
     internalSecret: env.INTERNAL_SECRET,
     timeoutMs: env.PRODUCTS_TIMEOUT_MS,
   });
-  const stock = new StockService(db.db, productCatalog(products));
+  const stock = new StockService(db.db, createProductsClient(products));
   const expiry = new ReservationExpiry({
     redisUrl: env.REDIS_URL,
     prefix: env.QUEUE_PREFIX,

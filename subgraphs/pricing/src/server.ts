@@ -1,9 +1,9 @@
 import { type BuiltSubgraph, createSubgraphClient, createSubgraphServer, type DbHandle, loadTypeDefs, type Logger, type Redis, storageReadiness } from '@shopgraph/kit';
+import { createProductsClient } from './clients/products.ts';
 import { createLoaders, type Context } from './context.ts';
 import type { schema } from './db/schema.ts';
 import type { PricingEnv } from './env.ts';
 import { resolvers } from './resolvers/index.ts';
-import { Catalog } from './services/catalog.ts';
 import { PricesService } from './services/prices.service.ts';
 import { PromotionsService } from './services/promotions.service.ts';
 import { RedemptionsService } from './services/redemptions.service.ts';
@@ -30,7 +30,7 @@ export async function createPricingSubgraph(deps: {
 }): Promise<PricingSubgraph> {
   const { env, db, logger } = deps;
   const priceChanges = createPriceChangePublisher({ databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL, queuePrefix: env.QUEUE_PREFIX, redis: deps.redis, logger });
-  const catalog = new Catalog(
+  const catalog = createProductsClient(
     createSubgraphClient({ url: env.PRODUCTS_URL, service: 'pricing', internalSecret: env.INTERNAL_SECRET, timeoutMs: env.PRODUCTS_TIMEOUT_MS }),
   );
   const prices = new PricesService(db.db, catalog, () => priceChanges.nudge());

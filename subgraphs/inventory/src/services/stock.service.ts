@@ -2,7 +2,7 @@ import { type Database, ErrorCode, notFound, pageArgs, parseInput, toConnection,
 import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import { z } from 'zod';
 import { type schema, stockLevels, stockMovements } from '../db/schema.ts';
-import type { ProductCatalog } from './product-catalog.ts';
+import type { ProductsClient } from '../clients/products.ts';
 import { applyMovement } from './stock-ledger.ts';
 import { MAX_ON_HAND, MAX_UNITS_PER_CHANGE, type StockLevel, ZERO_STOCK } from './stock-rules.ts';
 
@@ -37,7 +37,7 @@ const levelOf = (row: { onHand: number; reserved: number; available: number }): 
 export class StockService {
   constructor(
     private readonly db: Db,
-    private readonly catalog: ProductCatalog,
+    private readonly catalog: ProductsClient,
   ) {}
 
   /** Stock of many products in one query, in the order of `productIds` (0/0/0 for products without a row). */
@@ -54,7 +54,7 @@ export class StockService {
    */
   async adjust(actorUserId: string, input: { productId: string; delta: number; reason: string }): Promise<StockLevel> {
     const values = parseInput(adjustInput, input);
-    if (!(await this.catalog.find(values.productId))) throw notFound('Product');
+    if (!(await this.catalog.product(values.productId))) throw notFound('Product');
     return this.db.transaction(async (tx) => {
       // The first movement of a product creates its row; the conditional update below does the rest.
       await tx.insert(stockLevels).values({ productId: values.productId }).onConflictDoNothing();

@@ -1,5 +1,8 @@
-import { fetchEntities, type SubgraphClient } from '@shopgraph/kit';
+import type { SubgraphClient } from '@shopgraph/kit';
 import DataLoader from 'dataloader';
+import { createOrdersClient, type OrderEntity } from '../clients/orders.ts';
+import { createShippingClient, type ShipmentEntity } from '../clients/shipping.ts';
+import { type CustomerEntity, createUsersClient } from '../clients/users.ts';
 import type { OrderView } from './templates.ts';
 
 /**
@@ -10,63 +13,30 @@ import type { OrderView } from './templates.ts';
  * changes must be read fresh).
  */
 
-interface MoneyOut {
-  amount: number;
-  formatted: string;
-}
-
-interface OrderEntity {
-  id: string;
-  number: string;
-  customer: { id: string };
-  items: Array<{ productName: string; sku: string; quantity: number; unitPrice: MoneyOut; lineTotal: MoneyOut }>;
-  subtotal: MoneyOut;
-  discount: MoneyOut;
-  shippingCost: MoneyOut;
-  total: MoneyOut & { currency: string };
-  shippingAddress: NonNullable<OrderView['address']>;
-}
-
-interface UserEntity {
-  id: string;
-  email: string;
-  name: string;
-}
-
-interface ShipmentEntity {
-  id: string;
-  shipment: { carrier: string; trackingNumber: string } | null;
-}
-
-const ORDER_FIELDS = `id number customer { id }
-  items { productName sku quantity unitPrice { amount formatted } lineTotal { amount formatted } }
-  subtotal { amount formatted } discount { amount formatted } shippingCost { amount formatted } total { amount currency formatted }
-  shippingAddress { recipientName line1 line2 city region postalCode country }`;
-
 const BATCH_WINDOW_MS = 5;
 
 export interface OrderFacts {
-  customer: UserEntity | null;
+  customer: CustomerEntity | null;
   order: OrderEntity;
   shipment: ShipmentEntity['shipment'];
 }
 
 export class OrderData {
   private readonly orders: DataLoader<string, OrderEntity | null>;
-  private readonly users: DataLoader<string, UserEntity | null>;
+  private readonly users: DataLoader<string, CustomerEntity | null>;
   private readonly shipments: DataLoader<string, ShipmentEntity | null>;
 
   constructor(clients: { users: SubgraphClient; orders: SubgraphClient; shipping: SubgraphClient }) {
-    const loader = <T>(client: SubgraphClient, typename: string, selection: string) =>
-      new DataLoader<string, T | null>((ids) => fetchEntities<T>(client, typename, ids.map((id) => ({ id })), selection), {
+    const loader = <T>(batch: (ids: readonly string[]) => Promise<Array<T | null>>) =>
+      new DataLoader<string, T | null>(batch, {
         cache: false,
         maxBatchSize: 100,
         // Jobs reach this point at slightly different times: a short window gathers them into one request.
         batchScheduleFn: (callback) => setTimeout(callback, BATCH_WINDOW_MS),
       });
-    this.orders = loader<OrderEntity>(clients.orders, 'Order', ORDER_FIELDS);
-    this.users = loader<UserEntity>(clients.users, 'User', 'id email name');
-    this.shipments = loader<ShipmentEntity>(clients.shipping, 'Order', 'id shipment { carrier trackingNumber }');
+    this.orders = loader(createOrdersClient(clients.orders).ordersByIds);
+    this.users = loader(createUsersClient(clients.users).customersByIds);
+    this.shipments = loader(createShippingClient(clients.shipping).shipmentsByOrderIds);
   }
 
   /** The order and what belongs to it; null when orders does not know the order. */

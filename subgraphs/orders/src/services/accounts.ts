@@ -1,10 +1,11 @@
-import { type AuthContext, fetchEntities, requireViewer, type SubgraphClient, unauthenticated } from '@shopgraph/kit';
+import { type AuthContext, requireViewer, type SubgraphClient, unauthenticated } from '@shopgraph/kit';
+import { createUsersClient } from '../clients/users.ts';
 
 /** Whether users still has an account, as orders asks it (users' `_entities`, internal credential). */
 export type AccountLookup = (userId: string) => Promise<boolean>;
 
 export function accountLookup(users: SubgraphClient): AccountLookup {
-  return async (userId) => (await fetchEntities<{ id: string }>(users, 'User', [{ id: userId }], 'id'))[0] != null;
+  return createUsersClient(users).accountExists;
 }
 
 const MAX_CACHED = 10_000;

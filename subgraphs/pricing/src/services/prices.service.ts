@@ -15,7 +15,7 @@ import {
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { outbox, priceChanges, type PriceChangeRow, type PriceRow, prices, promotions, type schema } from '../db/schema.ts';
-import type { Catalog } from './catalog.ts';
+import type { ProductsClient } from '../clients/products.ts';
 import { type DisplayPrice, displayPrice, type PromotionRule } from './discounts.ts';
 
 type Db = Database<typeof schema>;
@@ -48,7 +48,7 @@ const setPriceInput = z
 export class PricesService {
   constructor(
     private readonly db: Db,
-    private readonly catalog: Catalog,
+    private readonly catalog: ProductsClient,
     /** Called after a transaction that wrote price-change events commits (the outbox relay publishes them). */
     private readonly onPriceChanged: () => void = () => {},
   ) {}

@@ -2,7 +2,7 @@ import { conflict, currencyCodeSchema as currencyCode, type Database, decodeTime
 import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { promotions, type PromotionRow, type schema } from '../db/schema.ts';
-import type { Catalog } from './catalog.ts';
+import type { ProductsClient } from '../clients/products.ts';
 import type { PromotionRule } from './discounts.ts';
 
 type Db = Database<typeof schema>;
@@ -84,7 +84,7 @@ export function toRule(row: PromotionRow): PromotionRule {
 export class PromotionsService {
   constructor(
     private readonly db: Db,
-    private readonly catalog: Catalog,
+    private readonly catalog: ProductsClient,
   ) {}
 
   /**

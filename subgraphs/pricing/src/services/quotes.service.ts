@@ -3,7 +3,7 @@ import { conflict, type Database, entityIdSchema, ErrorCode, formatMoney, itemQu
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { quotes, type schema } from '../db/schema.ts';
-import type { Catalog } from './catalog.ts';
+import type { ProductsClient } from '../clients/products.ts';
 import { type PricedLine, priceQuote, promotionDiscounts, type Quote, subtotalOf } from './discounts.ts';
 import type { PricesService } from './prices.service.ts';
 import { isActive, normalizeCode, type PromotionsService, toRule } from './promotions.service.ts';
@@ -50,7 +50,7 @@ const quoted = (ids: string[]) => ids.map((id) => `"${id}"`).join(', ');
 export class QuotesService {
   constructor(
     private readonly db: Db,
-    private readonly catalog: Catalog,
+    private readonly catalog: ProductsClient,
     private readonly prices: PricesService,
     private readonly promotions: PromotionsService,
     private readonly redemptions: RedemptionsService,
