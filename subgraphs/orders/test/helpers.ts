@@ -128,9 +128,19 @@ export async function footprint(f: OrdersFixture) {
   const [row] = await f.sql`select
     (select count(*)::int from orders) as orders, (select count(*)::int from order_items) as items,
     (select count(*)::int from order_status_history) as history, (select count(*)::int from outbox) as outbox`;
-  // The periodic sweep is a job too: count only checkout jobs.
+  // The periodic sweep is a job too: only checkout jobs, by id (a finished job is removed, so ids, not a count).
   const jobs = await f.queues.checkout.getJobs(['wait', 'active', 'delayed', 'completed', 'failed', 'prioritized']);
-  return { ...row, jobs: jobs.filter((j) => j?.name === 'checkout').length };
+  return { rows: { ...row }, jobIds: jobs.filter((j) => j?.name === 'checkout').map((j) => j!.id!) };
+}
+
+/**
+ * Nothing written or enqueued since `before` (a {@link footprint}): the same row counts, and no checkout job
+ * that was not there before (one of an earlier test may have finished meanwhile and be gone).
+ */
+export async function expectUnchanged(f: OrdersFixture, before: Awaited<ReturnType<typeof footprint>>): Promise<void> {
+  const now = await footprint(f);
+  expect(now.rows).toEqual(before.rows);
+  expect(now.jobIds.filter((id) => !before.jobIds.includes(id))).toEqual([]);
 }
 
 /** Captures recorded by payments for an order. */

@@ -3,7 +3,7 @@ import { errorCode, freePort, gql } from '@shopgraph/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReplica, startRouter } from '../../../test/support/stack.ts';
 import { orderIdOf } from '../src/services/checkout.service.ts';
-import { ADDRESS, captureCount, type Customer, eventually, footprint, newCustomer, newProduct, orderInput, type OrdersFixture, PLACE_ORDER, placeOrder, settled, startOrders, waitForStatus } from './helpers.ts';
+import { ADDRESS, captureCount, type Customer, eventually, expectUnchanged, footprint, newCustomer, newProduct, orderInput, type OrdersFixture, PLACE_ORDER, placeOrder, settled, startOrders, waitForStatus } from './helpers.ts';
 
 /** placeOrder: idempotency, and every bad input refused at the edge with nothing written or enqueued. */
 
@@ -55,7 +55,7 @@ describe('idempotency', () => {
     expect(errorCode(other)).toBe('CONFLICT');
     const otherAddress = await place(orderInput([{ productId: product, quantity: 1 }], { idempotencyKey: key, shippingAddress: { ...ADDRESS, city: 'Hamburg', postalCode: '20095' } }));
     expect(errorCode(otherAddress)).toBe('CONFLICT');
-    expect(await footprint(f)).toEqual(before);
+    await expectUnchanged(f, before);
     // The same key is another customer's own: it makes another order.
     const someoneElse = await newCustomer(f);
     const theirs = await placeOrder(f, someoneElse, orderInput([{ productId: product, quantity: 2 }], { idempotencyKey: key }));
@@ -168,7 +168,7 @@ describe('while payments or shipping is down', () => {
         expect(refused.data?.placeOrder ?? null).toBeNull();
         expect(refused.errors![0]!.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
         // Nothing written, nothing enqueued, the cart intact.
-        expect(await footprint(f)).toEqual(before);
+        await expectUnchanged(f, before);
         expect(await f.queues.checkout.getJob(orderIdOf(shopper.id, input.idempotencyKey))).toBeUndefined();
         const cart = await gql(f.stack.url, '{ cart { items { quantity } } }', {}, { token: shopper.token });
         expect(cart.data!.cart.items).toEqual([{ quantity: 1 }]);
@@ -219,6 +219,6 @@ describe('bad input', () => {
       if (message) expect(res.errors![0]!.message, name).toMatch(message);
     }
     expect(errorCode(await place(orderInput(line), null))).toBe('UNAUTHENTICATED');
-    expect(await footprint(f)).toEqual(before);
+    await expectUnchanged(f, before);
   });
 });
