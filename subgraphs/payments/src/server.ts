@@ -5,7 +5,9 @@ import type { PaymentsEnv } from './env.ts';
 import { PaymentStatusPublisher } from './jobs/payment-status-publisher.ts';
 import { createPaymentProvider, type PaymentProvider } from './providers/index.ts';
 import { resolvers } from './resolvers/index.ts';
+import { StripeProvider } from './providers/stripe-provider.ts';
 import { PaymentsService } from './services/payments.service.ts';
+import { stripeWebhookRoute } from './webhooks/stripe-webhook.ts';
 
 export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
 
@@ -38,6 +40,10 @@ export async function createPaymentsSubgraph(deps: {
   };
   try {
     publisher.start();
+    const routes =
+      provider instanceof StripeProvider
+        ? [stripeWebhookRoute({ provider, secret: env.STRIPE_WEBHOOK_SECRET!, toleranceSeconds: env.STRIPE_WEBHOOK_TOLERANCE_SECONDS, payments, logger })]
+        : [];
     const http = await createSubgraphServer<Context>({
       name: 'payments',
       typeDefs,
@@ -46,6 +52,7 @@ export async function createPaymentsSubgraph(deps: {
       env,
       context: (caller) => ({ caller, payments, loaders: createLoaders(payments) }),
       readiness: storageReadiness(db, redis),
+      routes,
     });
     return { http, payments, provider, publisher, stop };
   } catch (error) {

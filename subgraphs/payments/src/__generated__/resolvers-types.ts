@@ -120,6 +120,11 @@ export type Payment = {
   createdAt: Scalars['DateTime']['output'];
   /** Why the provider refused the card, e.g. card_declined or insufficient_funds; null unless DECLINED. */
   declineReason: Maybe<Scalars['String']['output']>;
+  /**
+   * The status of a chargeback the customer's bank opened, as the provider reports it (Stripe: warning_needs_response,
+   * needs_response, under_review, won, lost, ...); null when there is none.
+   */
+  disputeStatus: Maybe<Scalars['String']['output']>;
   /** Opaque identifier. */
   id: Scalars['ID']['output'];
   /** The card; null while the provider has not answered. */
@@ -357,6 +362,7 @@ export type PaymentResolvers<ContextType = Context, ParentType extends Resolvers
   capturedAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   declineReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  disputeStatus?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   method?: Resolver<Maybe<ResolversTypes['PaymentMethod']>, ParentType, ContextType>;
   orderId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;

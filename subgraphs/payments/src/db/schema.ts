@@ -12,7 +12,7 @@ export const paymentStatusEnum = pgEnum('payment_status', [
   'PARTIALLY_REFUNDED',
 ]);
 
-export const paymentEventKindEnum = pgEnum('payment_event_kind', ['AUTHORIZE', 'CAPTURE', 'VOID', 'REFUND', 'DECLINE']);
+export const paymentEventKindEnum = pgEnum('payment_event_kind', ['AUTHORIZE', 'CAPTURE', 'VOID', 'REFUND', 'DECLINE', 'DISPUTE']);
 
 /**
  * One payment per order (orders' and users' ids are UUIDs; no foreign key crosses a subgraph boundary).
@@ -42,11 +42,15 @@ export const payments = pgTable(
     refundedAmount: integer('refunded_amount').notNull().default(0),
     /** Refunds made so far; the next one's provider idempotency key is `<orderId>:refund:<refundCount + 1>`. */
     refundCount: integer('refund_count').notNull().default(0),
+    /** The provider's status of a chargeback on this payment (Stripe: needs_response, won, lost, ...); null when none. */
+    disputeStatus: text('dispute_status'),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex('payments_order_id_key').on(t.orderId),
+    // Provider webhooks name the authorization (Stripe: the PaymentIntent), not the order.
+    index('payments_authorization_id_idx').on(t.authorizationId),
     check('payments_amount_positive', sql`${t.amount} > 0`),
     check('payments_captured_within_amount', sql`${t.capturedAmount} >= 0 and ${t.capturedAmount} <= ${t.amount}`),
     check('payments_refunded_within_captured', sql`${t.refundedAmount} >= 0 and ${t.refundedAmount} <= ${t.capturedAmount}`),
@@ -97,10 +101,23 @@ export const paymentEvents = pgTable(
   (t) => [index('payment_events_payment_id_idx').on(t.paymentId, t.id)],
 );
 
+/**
+ * Provider webhook events already handled, by the provider's event id: a replayed or redelivered event is
+ * recognised and applied once. `outcome` says what it did (applied, unchanged, ignored).
+ */
+export const providerEvents = pgTable('provider_events', {
+  id: text('id').primaryKey(),
+  provider: text('provider').notNull(),
+  type: text('type').notNull(),
+  outcome: text('outcome').notNull(),
+  orderId: uuid('order_id'),
+  receivedAt: timestamp('received_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
+
 /** The kit's transactional outbox: payment status events for PAYMENT_STATUS_QUEUE. */
 export const outbox = outboxTable();
 
-export const schema = { payments, refunds, paymentEvents, outbox };
+export const schema = { payments, refunds, paymentEvents, providerEvents, outbox };
 export type PaymentRow = typeof payments.$inferSelect;
 export type RefundRow = typeof refunds.$inferSelect;
 export type PaymentEventRow = typeof paymentEvents.$inferSelect;
