@@ -24,6 +24,9 @@ export interface QuoteLine {
   unitPrice: { amount: number; currency: string };
   lineTotal: { amount: number };
   discount: { amount: number };
+  tax: { amount: number };
+  /** Percent, e.g. 5.5. */
+  taxRate: number;
 }
 
 export interface CheckoutQuote {
@@ -31,6 +34,8 @@ export interface CheckoutQuote {
   subtotal: { amount: number; currency: string };
   discount: { amount: number };
   total: { amount: number };
+  totalTax: { amount: number };
+  pricesIncludeTax: boolean;
   promoCode: string | null;
 }
 
@@ -54,7 +59,8 @@ export type ShipmentAddress = DeliveryAddress;
 export interface CheckoutPorts {
   products(ids: string[]): Promise<Array<CatalogProduct | null>>;
   /** Stores the order's quote; a promo code that applies is redeemed for the order (BAD_USER_INPUT when used up). */
-  checkoutQuote(orderId: string, items: Line[], promoCode: string | null, customerId: string): Promise<CheckoutQuote>;
+  /** Taxed for delivery to `country`. */
+  checkoutQuote(orderId: string, items: Line[], promoCode: string | null, customerId: string, country: string): Promise<CheckoutQuote>;
   /** Gives back the order's promo code redemption (and with `discardQuote` its quote); idempotent. */
   releaseRedemption(orderId: string, discardQuote?: boolean): Promise<void>;
   shippingQuote(items: Array<Line & { weightGrams: number }>, country: string, postalCode: string): Promise<ShippingQuote>;
@@ -71,8 +77,8 @@ export interface CheckoutPorts {
   cancelShipment(orderId: string): Promise<'cancelled' | 'shipped' | 'none'>;
 }
 
-const QUOTE = `lines { product { id } quantity unitPrice { amount currency } lineTotal { amount } discount { amount } }
-  subtotal { amount currency } discount { amount } total { amount } promoCode`;
+const QUOTE = `lines { product { id } quantity unitPrice { amount currency } lineTotal { amount } discount { amount } tax { amount } taxRate }
+  subtotal { amount currency } discount { amount } total { amount } totalTax { amount } pricesIncludeTax promoCode`;
 
 /** The code of a failed call's first GraphQL error, if the other subgraph answered with one. */
 export const codeOf = (error: unknown): string | undefined => (error instanceof SubgraphCallError ? error.code : undefined);
@@ -88,11 +94,11 @@ export function checkoutPorts(clients: {
   return {
     products: (ids) => fetchEntities<CatalogProduct>(products, 'Product', ids.map((id) => ({ id })), 'id name sku active weightGrams'),
 
-    checkoutQuote: async (orderId, items, promoCode, customerId) =>
+    checkoutQuote: async (orderId, items, promoCode, customerId, country) =>
       (
         await pricing.request<{ checkoutQuote: CheckoutQuote }>(
-          `mutation($orderId: ID!, $items: [LineItemInput!]!, $promoCode: String, $customerId: ID) { checkoutQuote(orderId: $orderId, items: $items, promoCode: $promoCode, customerId: $customerId) { ${QUOTE} } }`,
-          { orderId, items, promoCode, customerId },
+          `mutation($orderId: ID!, $items: [LineItemInput!]!, $promoCode: String, $customerId: ID, $country: String) { checkoutQuote(orderId: $orderId, items: $items, promoCode: $promoCode, customerId: $customerId, country: $country) { ${QUOTE} } }`,
+          { orderId, items, promoCode, customerId, country },
         )
       ).checkoutQuote,
 
