@@ -34,6 +34,7 @@ const FULL_ORDER = `query($id: ID!) { order(id: $id) {
   customer { id email }
   items { product { id name price { amount } } productName quantity unitPrice { amount } lineTotal { amount } tax { amount } taxRate }
   payment { status amount { amount } method { brand last4 } }
+  invoice { number total { amount } totalTax { amount } }
   shipment { trackingNumber status carrier }
   statusHistory { status previousStatus reason at }
 } }`;
@@ -65,6 +66,8 @@ describe('checkout', () => {
       [64, 19],
     ]);
     expect(order).toMatchObject({ totalTax: { amount: 663, currency: 'EUR' }, pricesIncludeTax: true });
+    // Paid: payments issued the invoice from what checkout sent with the capture.
+    expect(order.invoice).toMatchObject({ number: expect.stringMatching(/^INV-\d{4}-\d{6}$/), total: { amount: order.total.amount }, totalTax: { amount: 663 } });
     expect(order.shipment).toMatchObject({ status: 'LABEL_CREATED' });
     expect(order.shipment.trackingNumber).toBeTruthy();
     expect(order.statusHistory.map((h: { status: string }) => h.status)).toEqual(['PENDING', 'RESERVED', 'PAID', 'FULFILLING']);

@@ -1,5 +1,6 @@
 import { subgraphEnvShape } from '@shopgraph/kit';
 import { z } from 'zod';
+import { invoiceParty } from './services/invoice-details.ts';
 
 /** The payments subgraph's variables, on top of every subgraph's. */
 export const paymentsEnvShape = {
@@ -22,6 +23,26 @@ export const paymentsEnvShape = {
   STRIPE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(20_000),
   /** Retries the SDK makes itself after a network error or timeout, with the same idempotency key. */
   STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(5).default(1),
+  /** The seller printed on invoices (JSON: name, line1, line2, city, region, postalCode, country, email, vatId). */
+  INVOICE_SELLER: z
+    .string()
+    .default('{"name":"shopgraph demo shop","line1":"Hauptstraße 1","city":"Berlin","postalCode":"10115","country":"DE","email":"billing@example.com","vatId":"DE123456789"}')
+    .transform((json, ctx) => {
+      const parsed = invoiceParty.safeParse((() => { try { return JSON.parse(json); } catch { return null; } })());
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON with name, line1, city, postalCode and a 2-letter country' });
+        return z.NEVER;
+      }
+      return parsed.data;
+    }),
+  /** How long an invoice download link works, in seconds. */
+  INVOICE_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+  /** The router's public origin, put before invoice download links; empty: links are relative to it. */
+  PUBLIC_URL: z
+    .string()
+    .trim()
+    .default('')
+    .transform((url) => url.replace(/\/+$/, '')),
   /** Seconds a webhook's signed timestamp may be old (Stripe's own default tolerance is 300). */
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
 };

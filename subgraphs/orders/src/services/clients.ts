@@ -1,4 +1,5 @@
 import { type DeliveryAddress, fetchEntities, SubgraphCallError, type SubgraphClient } from '@shopgraph/kit';
+import type { InvoiceDetails } from './invoice-details.ts';
 
 /**
  * Typed calls to the subgraphs checkout depends on, each through its internal operations (or `_entities`)
@@ -69,7 +70,15 @@ export interface CheckoutPorts {
   commitReservation(orderId: string): Promise<void>;
   /** Gives the stock back; 'committed' when the units already left (nothing to give back), 'none' without a reservation. */
   releaseReservation(orderId: string): Promise<'released' | 'committed' | 'none'>;
-  capturePayment(input: { orderId: string; customerId: string; amount: number; currency: string; paymentToken: string }): Promise<{ outcome: CaptureOutcome; reason: string | null }>;
+  capturePayment(input: {
+    orderId: string;
+    customerId: string;
+    amount: number;
+    currency: string;
+    paymentToken: string;
+    /** What payments puts on the invoice it issues when the payment is captured. */
+    invoice?: InvoiceDetails;
+  }): Promise<{ outcome: CaptureOutcome; reason: string | null }>;
   /** Voids or refunds the order's payment; false when it has none. */
   cancelPayment(orderId: string, reason: string): Promise<boolean>;
   createShipment(input: { orderId: string; customerId: string; address: ShipmentAddress; items: Array<Line & { weightGrams: number }> }): Promise<void>;

@@ -28,6 +28,7 @@ import {
   type schema,
 } from '../db/schema.ts';
 import { type PaymentProvider, type RefundResult, TransientProviderError } from '../providers/index.ts';
+import type { InvoicesService } from './invoices.service.ts';
 import { refundKey, requestKeyOf, statusAfterRefund, stepKey, wasCaptured } from './payment-rules.ts';
 import { cancelInput, type CaptureRequest, captureInput, refundInput } from './validation.ts';
 
@@ -86,6 +87,7 @@ export class PaymentsService {
     private readonly db: Db,
     private readonly provider: PaymentProvider,
     private readonly logger: Logger,
+    private readonly invoices: InvoicesService,
     /** Called after a transaction on a payment has committed (nudges the outbox relay). */
     private readonly onCommitted: () => void = () => {},
   ) {}
@@ -124,6 +126,7 @@ export class PaymentsService {
         currency: request.currency,
         requestKey,
         provider: this.provider.name,
+        invoiceDetails: request.invoice ?? null,
       })
       .onConflictDoNothing({ target: payments.orderId });
     return this.locked(request.orderId, async (tx, payment) => {
@@ -225,7 +228,7 @@ export class PaymentsService {
       case 'captured':
         // Captured outside checkout (the provider's dashboard, or our capture whose answer was lost).
         if (payment.status !== 'AUTHORIZED') return 'unchanged';
-        await this.transition(tx, payment, { status: 'CAPTURED', capturedAmount: change.amount }, record('CAPTURE', change.amount, null));
+        await this.invoices.issueInvoice(tx, await this.transition(tx, payment, { status: 'CAPTURED', capturedAmount: change.amount }, record('CAPTURE', change.amount, null)));
         return 'applied';
       case 'voided':
         if (payment.status !== 'AUTHORIZED' && payment.status !== 'PENDING') return 'unchanged';
@@ -334,6 +337,8 @@ export class PaymentsService {
         { status: 'CAPTURED', capturedAmount: capture.amount },
         { kind: 'CAPTURE', amount: capture.amount, providerRef: capture.captureId, reason: null, actor },
       );
+      // Paid: the invoice is issued in the same transaction, so no captured payment lacks one.
+      await this.invoices.issueInvoice(tx, current);
     }
     if (wasCaptured(current.status)) return { outcome: 'CAPTURED', payment: current, reason: null };
     if (current.status === 'DECLINED') return { outcome: 'DECLINED', payment: current, reason: current.declineReason };
@@ -395,6 +400,7 @@ export class PaymentsService {
       { status: statusAfterRefund(payment.capturedAmount, refunded), refundedAmount: refunded, refundCount: sequence },
       { kind: 'REFUND', amount: result.amount, providerRef: result.refundId, reason: result.reason, actor },
     );
+    await this.invoices.issueCreditNote(tx, updated, refund!);
     return { payment: updated, refund: refund! };
   }
 
