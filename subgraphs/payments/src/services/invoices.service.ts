@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { type Database, isUuid, type Transaction } from '@shopgraph/kit';
+import { type Database, divideRoundHalfUp, isUuid, type Transaction } from '@shopgraph/kit';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { type InvoiceRow, invoices, invoiceSequences, type PaymentRow, type RefundRow, type schema } from '../db/schema.ts';
 import type { InvoiceDetails, InvoiceParty } from './invoice-details.ts';
@@ -13,8 +13,6 @@ export const INVOICE_DOWNLOAD_PATH = '/invoices';
 
 const PREFIX = { INVOICE: 'INV', CREDIT_NOTE: 'CN' } as const;
 
-/** `numerator / denominator` rounded half up (non-negative integers). */
-const roundHalfUp = (numerator: number, denominator: number) => Math.floor((2 * numerator + denominator) / (2 * denominator));
 
 export interface InvoiceSettings {
   seller: InvoiceParty;
@@ -66,7 +64,7 @@ export class InvoicesService {
       .where(and(eq(invoices.invoiceId, invoice.id), eq(invoices.kind, 'CREDIT_NOTE')));
     // The last refund credits whatever VAT is left, so credit notes never add up to more or less than the invoice.
     const refundsAll = credited[0]!.total + refund.amount >= invoice.total;
-    const tax = refundsAll ? invoice.tax - credited[0]!.tax : Math.min(roundHalfUp(refund.amount * invoice.tax, invoice.total), invoice.tax - credited[0]!.tax);
+    const tax = refundsAll ? invoice.tax - credited[0]!.tax : Math.min(divideRoundHalfUp(refund.amount * invoice.tax, invoice.total), invoice.tax - credited[0]!.tax);
     const details: InvoiceDetails = { ...invoice.details, total: refund.amount, credit: { invoiceNumber: invoice.number, amount: refund.amount, tax, reason: refund.reason } };
     return this.insert(tx, 'CREDIT_NOTE', payment, { total: refund.amount, tax, details, refundId: refund.id, invoiceId: invoice.id });
   }

@@ -1,4 +1,4 @@
-import { type HttpRoute, type Logger, PayloadTooLargeError, readBody, sendJson } from '@shopgraph/kit';
+import { type HttpRoute, type Logger, readWebhookBody, sendJson } from '@shopgraph/kit';
 import type Stripe from 'stripe';
 import type { StripeProvider } from '../providers/stripe-provider.ts';
 import type { PaymentsService, ProviderEventChange } from '../services/payments.service.ts';
@@ -61,16 +61,8 @@ export function stripeWebhookRoute(options: {
     method: 'POST',
     path: STRIPE_WEBHOOK_PATH,
     handler: async (req, res) => {
-      let body: string;
-      try {
-        body = await readBody(req, STRIPE_WEBHOOK_BODY_LIMIT_BYTES);
-      } catch (error) {
-        if (!(error instanceof PayloadTooLargeError)) throw error;
-        res.setHeader('connection', 'close');
-        sendJson(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `Request body is larger than ${STRIPE_WEBHOOK_BODY_LIMIT_BYTES} bytes` } });
-        req.resume();
-        return;
-      }
+      const body = await readWebhookBody(req, res, STRIPE_WEBHOOK_BODY_LIMIT_BYTES);
+      if (body === null) return;
       const signature = req.headers['stripe-signature'];
       let event: Stripe.Event;
       try {

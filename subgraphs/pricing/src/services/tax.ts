@@ -1,3 +1,4 @@
+import { divideRoundHalfUp } from '@shopgraph/kit';
 import type { Quote } from './discounts.ts';
 
 /**
@@ -73,15 +74,11 @@ export function taxRate(table: TaxTable, country: string, category: TaxCategory)
   return rates.standard;
 }
 
-/** `numerator / denominator` rounded half up (both non-negative integers; exact below 2^53). */
-function roundHalfUp(numerator: number, denominator: number): number {
-  return Math.floor((2 * numerator + denominator) / (2 * denominator));
-}
 
 /** The tax of one line that costs `amount` (after its discount) at `rate` basis points. */
 export function lineTax(amount: number, rate: number, pricesIncludeTax: boolean): number {
   if (amount <= 0 || rate <= 0) return 0;
-  return pricesIncludeTax ? roundHalfUp(amount * rate, 10_000 + rate) : roundHalfUp(amount * rate, 10_000);
+  return pricesIncludeTax ? divideRoundHalfUp(amount * rate, 10_000 + rate) : divideRoundHalfUp(amount * rate, 10_000);
 }
 
 /** Tax settings: the table, which currencies' prices include tax, and the country used without a destination. */
