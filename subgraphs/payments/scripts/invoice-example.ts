@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import type { InvoiceRow } from '../src/db/schema.ts';
 import { renderInvoicePdf } from '../src/services/invoice-pdf.ts';
 
-const example: InvoiceRow = {
+export const example: InvoiceRow = {
   id: '00000000-0000-4000-8000-000000000001',
   kind: 'INVOICE',
   number: 'INV-2026-000042',
@@ -43,4 +43,5 @@ const example: InvoiceRow = {
 example.tax = example.details.totalTax;
 example.total = example.details.subtotal - example.details.discount + example.details.shippingCost;
 
-writeFileSync(process.argv[2] ?? 'invoice-example.pdf', await renderInvoicePdf(example));
+// Run as a script (not when the benchmark imports the example).
+if (import.meta.url === `file://${process.argv[1]}`) writeFileSync(process.argv[2] ?? 'invoice-example.pdf', await renderInvoicePdf(example));

@@ -79,6 +79,14 @@ export function renderInvoicePdf(document: InvoiceRow): Promise<Buffer> {
     { title: 'VAT', x: MARGIN + 382, width: 50, align: 'right' as const },
     { title: 'Amount', x: MARGIN + 437, width: WIDTH - 437, align: 'right' as const },
   ];
+  const PAGE_BOTTOM = 841.89 - MARGIN;
+  /** Starts a new page (with the column titles again) when `height` more points do not fit on this one. */
+  const ensureSpace = (height: number, repeatTitles: boolean) => {
+    if (y + height <= PAGE_BOTTOM) return;
+    pdf.addPage();
+    y = MARGIN;
+    if (repeatTitles) row(columns.map((c) => c.title), true);
+  };
   const row = (cells: string[], bold = false) => {
     pdf.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(9).fillColor('black');
     const top = y;
@@ -93,6 +101,7 @@ export function renderInvoicePdf(document: InvoiceRow): Promise<Buffer> {
   row(columns.map((c) => c.title), true);
   pdf.moveTo(MARGIN, y - 3).lineTo(MARGIN + WIDTH, y - 3).strokeColor('#999999').lineWidth(0.5).stroke();
   for (const line of d.lines) {
+    ensureSpace(30, true);
     row([
       line.sku ? `${line.description}\n${line.sku}` : line.description,
       String(line.quantity),
@@ -107,6 +116,7 @@ export function renderInvoicePdf(document: InvoiceRow): Promise<Buffer> {
 
   // Totals.
   y += 6;
+  ensureSpace(90, false);
   const totals: Array<[string, string, boolean]> = d.credit
     ? [
         ['Credited excl. VAT', money(d.credit.amount - d.credit.tax), false],
@@ -138,6 +148,7 @@ export function renderInvoicePdf(document: InvoiceRow): Promise<Buffer> {
       byRate.set(line.taxRate, entry);
     }
     y += 10;
+    ensureSpace(14 * (byRate.size + 2) + 40, false);
     pdf.font('Helvetica-Bold').fontSize(9).text('VAT summary', MARGIN, y);
     y += 14;
     for (const [rate, { base, tax }] of [...byRate].sort((a, b) => b[0] - a[0])) {
