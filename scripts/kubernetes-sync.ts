@@ -109,6 +109,10 @@ function serviceEnv(spec: ServiceSpec): Env[] {
   if (spec.name === 'notifications' && WORKERS.some((w) => w.of === 'notifications')) env.push(value('NOTIFY_WORKERS', 'false'));
   if (owner === 'users') env.push(secret('ADMIN_PASSWORD', NAMES.own('users'), 'admin-password'));
   if (owner === 'shipping') env.push(secret('CARRIER_WEBHOOK_SECRET', NAMES.own('shipping'), 'carrier-webhook-secret'));
+  // The sandbox unless the Secret switches to Stripe (payment-provider: stripe, with both Stripe secrets).
+  if (owner === 'payments') {
+    env.push(...['PAYMENT_PROVIDER', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'].map((v) => secret(v, NAMES.own('payments'), v.toLowerCase().replace(/_/g, '-'), true)));
+  }
   if (owner === 'notifications') {
     env.push(
       secret('SMTP_URL', NAMES.own('notifications'), 'smtp-url'),
@@ -277,6 +281,19 @@ function networkPolicies(): Env[] {
       podSelector: { matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: senders }] },
       policyTypes: ['Egress'],
       egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '100.64.0.0/10'] } }] }],
+    }),
+  );
+  // payments calls Stripe's API (HTTPS) when PAYMENT_PROVIDER=stripe.
+  policies.push(
+    policy('payments-egress-stripe', {
+      podSelector: { matchLabels: selector(byName('payments')) },
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '100.64.0.0/10'] } }],
+          ports: [{ protocol: 'TCP', port: 443 }],
+        },
+      ],
     }),
   );
   return policies;

@@ -52,7 +52,7 @@ export const SUBGRAPHS: ServiceSpec[] = [
   subgraph('payments', 4006),
   subgraph('shipping', 4007),
   subgraph('orders', 4005, ['users', 'products', 'inventory', 'pricing', 'payments', 'shipping']),
-  subgraph('notifications', 4008, ['users', 'orders', 'shipping']),
+  subgraph('notifications', 4008, ['users', 'orders', 'shipping', 'payments']),
 ];
 
 /**

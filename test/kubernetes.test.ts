@@ -288,7 +288,7 @@ describe.skipIf(!hasKubectl)('deploy/kubernetes', () => {
         const backends = objects
           .filter((o) => o.kind === 'Ingress')
           .flatMap((o) => o.spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => `${p.path} ${p.backend.service.name}`)));
-        expect(backends.sort()).toEqual(['/graphql router', '/track router', '/webhooks/carrier shipping']);
+        expect(backends.sort()).toEqual(['/graphql router', '/invoices router', '/track router', '/webhooks/carrier shipping', '/webhooks/stripe payments']);
         const annotations = find(objects, 'Ingress', 'shopgraph')!.metadata.annotations!;
         expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(3600);
         expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-send-timeout'])).toBeGreaterThanOrEqual(3600);

@@ -24,6 +24,7 @@ import { aliasLimit, depthLimit, fieldLimit, rootFieldLimit } from './limits.ts'
 import { createAdmission } from './admission.ts';
 import { withRequestSignal } from './cancellation.ts';
 import { attachRouterSubscriptions, type RouterSubscriptions } from './subscriptions/server.ts';
+import { INVOICE_PATH, proxyInvoice } from './invoice-proxy.ts';
 import { trackingOperations, trackingRoutes } from './tracking/tracking.ts';
 import { createTrustedDocuments } from './trusted-documents.ts';
 import { createLoadShedder } from './load-shedding.ts';
@@ -52,6 +53,8 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
   const { env, logger } = deps;
   const production = env.NODE_ENV === 'production';
   const overrides = subgraphUrlOverrides(env.SUBGRAPH_URLS);
+  /** Each subgraph's URL as the gateway uses it (the invoice download is proxied to payments). */
+  const subgraphUrls = new Map<string, string>();
   const watchFile = !deps.supergraphSdl && (env.SUPERGRAPH_WATCH ?? !production);
 
   // @apollo/gateway exports usage metrics to Apollo (probing cloud metadata addresses on the way) unless this
@@ -83,7 +86,10 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
         : undefined;
       return { supergraphSdl: last, cleanup: async () => watcher?.close() };
     },
-    buildService: ({ name, url }) => subgraphDataSource(name, overrides.get(name) ?? url ?? '', env.SUBGRAPH_TIMEOUT_MS, signAssertion, resilience(name)),
+    buildService: ({ name, url }) => {
+      subgraphUrls.set(name, overrides.get(name) ?? url ?? '');
+      return subgraphDataSource(name, overrides.get(name) ?? url ?? '', env.SUBGRAPH_TIMEOUT_MS, signAssertion, resilience(name));
+    },
   });
 
   const validationRules = [depthLimit(env.MAX_DEPTH), aliasLimit(env.MAX_ALIASES), rootFieldLimit(env.MAX_ROOT_FIELDS), fieldLimit(env.MAX_FIELDS)];
@@ -173,6 +179,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
       if (path === '/graphql' && !shedder.admit(res)) return;
       if (path === '/graphql') return withRequestSignal(res, () => handler(req, res));
       if (trackingRoutes(req, res)) return;
+      if (path === INVOICE_PATH && req.method === 'GET') return proxyInvoice(req, res, subgraphUrls.get('payments'), logger);
       if (path === '/' && req.method === 'GET' && !production) {
         res.writeHead(302, { location: '/graphql' });
         return void res.end();

@@ -19,6 +19,22 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * Reads a webhook's body, or answers 413 (`{ error: { code: 'PAYLOAD_TOO_LARGE' } }`, connection closed) and
+ * returns null when it is larger than `limitBytes`.
+ */
+export async function readWebhookBody(req: IncomingMessage, res: ServerResponse, limitBytes: number): Promise<string | null> {
+  try {
+    return await readBody(req, limitBytes);
+  } catch (error) {
+    if (!(error instanceof PayloadTooLargeError)) throw error;
+    res.setHeader('connection', 'close');
+    sendJson(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `Request body is larger than ${limitBytes} bytes` } });
+    req.resume();
+    return null;
+  }
+}
+
 /** Sends a JSON body with a status code. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);

@@ -63,6 +63,14 @@ export function money(amount: number, currency: string): Money {
 }
 
 /** The largest amount a GraphQL `Int` (and so `Money.amount`) can carry. */
+/**
+ * `numerator / denominator` rounded half up, for non-negative integers (exact while `2 × numerator` stays below
+ * 2^53): the commercial rounding of tax and pro-rata shares in minor units.
+ */
+export function divideRoundHalfUp(numerator: number, denominator: number): number {
+  return Math.floor((2 * numerator + denominator) / (2 * denominator));
+}
+
 export const MAX_MONEY_AMOUNT = 2_147_483_647;
 
 /** zod: an ISO 4217 code; lower case is accepted and upper-cased. */

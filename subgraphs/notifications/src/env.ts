@@ -12,6 +12,8 @@ export const notificationsEnvShape = {
   USERS_URL: url(4001),
   ORDERS_URL: url(4005),
   SHIPPING_URL: url(4007),
+  /** payments, asked for the invoice PDF attached to the payment confirmation. */
+  PAYMENTS_URL: url(4006),
   INTERNAL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** Run the BullMQ workers in this process (false: a separate `src/worker.ts` process runs them). */
   NOTIFY_WORKERS: flag('true'),

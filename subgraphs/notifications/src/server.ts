@@ -11,6 +11,7 @@ import {
 } from '@shopgraph/kit';
 import type { Worker } from 'bullmq';
 import { EmailChannel } from './channels/email.ts';
+import { createPaymentsClient } from './clients/payments.ts';
 import { SmsChannel } from './channels/sms.ts';
 import { WebhookChannel } from './channels/webhook.ts';
 import { createLoaders, type Context } from './context.ts';
@@ -27,6 +28,7 @@ import { PlannerService } from './services/planner.service.ts';
 import { PreferencesService } from './services/preferences.service.ts';
 import { assertNoEviction } from './services/redis-policy.ts';
 import { SecretBox } from './services/secret-box.ts';
+import { InvoiceAttachments } from './services/invoice-attachments.ts';
 import { WebhooksService } from './services/webhooks.service.ts';
 
 export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
@@ -55,6 +57,7 @@ export function createNotificationsCore(deps: Deps, hooks: { beforeSend?: (row: 
     sms: smsConfig ? new SmsChannel(smsConfig) : null,
     webhook: new WebhookChannel({ policy, timeoutMs: env.WEBHOOK_TIMEOUT_MS }),
     webhooks,
+    invoices: new InvoiceAttachments(createPaymentsClient(client(env.PAYMENTS_URL))),
     logger,
     ...(hooks.beforeSend ? { beforeSend: hooks.beforeSend } : {}),
     ...(hooks.afterSend ? { afterSend: hooks.afterSend } : {}),

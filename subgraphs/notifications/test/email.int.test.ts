@@ -1,3 +1,4 @@
+import { PDFParse } from 'pdf-parse';
 import { gql } from '@shopgraph/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpSink } from '../src/dev/smtp-sink.ts';
@@ -55,6 +56,14 @@ describe('checkout emails (end to end through the router)', () => {
     const received = await waitForMail(f.smtp, customer.email, 2);
     const subjects = received.map((m) => m.subject);
     expect(subjects).toEqual(expect.arrayContaining([`We received your order ${order.number}`, `Payment confirmed for order ${order.number}`]));
+    // The payment confirmation carries the invoice payments issued, as a PDF; the order confirmation nothing.
+    const paid = received.find((m) => m.subject === `Payment confirmed for order ${order.number}`)!;
+    expect(paid.attachments.map((a) => [a.contentType, a.filename])).toEqual([['application/pdf', expect.stringMatching(/^INV-\d{4}-\d{6}\.pdf$/)]]);
+    const pdf = new PDFParse({ data: new Uint8Array(paid.attachments[0]!.content) });
+    const text = (await pdf.getText()).text;
+    await pdf.destroy();
+    for (const expected of ['INVOICE', order.number, 'Merino Scarf', 'Stoneware Mug', '€49.00', 'Ada Lovelace', 'Total paid']) expect(text).toContain(expected);
+    expect(received.find((m) => m.subject === `We received your order ${order.number}`)!.attachments).toEqual([]);
     for (const mail of received) {
       expect(mail.text).toContain(order.number);
       expect(mail.text).toContain('2 x Merino Scarf');

@@ -30,9 +30,11 @@ afterAll(() => f?.stop());
 
 const FULL_ORDER = `query($id: ID!) { order(id: $id) {
   id number status subtotal { amount currency } discount { amount } shippingCost { amount } total { amount formatted }
+  totalTax { amount currency } pricesIncludeTax
   customer { id email }
-  items { product { id name price { amount } } productName quantity unitPrice { amount } lineTotal { amount } }
+  items { product { id name price { amount } } productName quantity unitPrice { amount } lineTotal { amount } tax { amount } taxRate }
   payment { status amount { amount } method { brand last4 } }
+  invoice { number total { amount } totalTax { amount } }
   shipment { trackingNumber status carrier }
   statusHistory { status previousStatus reason at }
 } }`;
@@ -58,6 +60,14 @@ describe('checkout', () => {
     expect(order.customer.id).toBe(customer.id);
     expect(order.items[0]).toMatchObject({ product: { id: a, name: 'Wool scarf', price: { amount: 1_250 } }, quantity: 3, unitPrice: { amount: 1_250 }, lineTotal: { amount: 3_750 } });
     expect(order.payment).toMatchObject({ status: 'CAPTURED', amount: { amount: order.total.amount }, method: { brand: 'visa', last4: '4242' } });
+    // Shipped to Germany, EUR prices include VAT: 37.50 incl. 19 % holds 5.99 (5.987 rounded), 4.00 holds 0.64.
+    expect(order.items.map((i: { tax: { amount: number }; taxRate: number }) => [i.tax.amount, i.taxRate])).toEqual([
+      [599, 19],
+      [64, 19],
+    ]);
+    expect(order).toMatchObject({ totalTax: { amount: 663, currency: 'EUR' }, pricesIncludeTax: true });
+    // Paid: payments issued the invoice from what checkout sent with the capture.
+    expect(order.invoice).toMatchObject({ number: expect.stringMatching(/^INV-\d{4}-\d{6}$/), total: { amount: order.total.amount }, totalTax: { amount: 663 } });
     expect(order.shipment).toMatchObject({ status: 'LABEL_CREATED' });
     expect(order.shipment.trackingNumber).toBeTruthy();
     expect(order.statusHistory.map((h: { status: string }) => h.status)).toEqual(['PENDING', 'RESERVED', 'PAID', 'FULFILLING']);

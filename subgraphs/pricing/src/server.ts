@@ -8,6 +8,7 @@ import { PricesService } from './services/prices.service.ts';
 import { PromotionsService } from './services/promotions.service.ts';
 import { RedemptionsService } from './services/redemptions.service.ts';
 import { QuotesService } from './services/quotes.service.ts';
+import { TaxCategoriesService } from './services/tax-categories.service.ts';
 import { createPriceChangePublisher } from './jobs/price-changes.ts';
 
 export const typeDefs = loadTypeDefs(new URL('../schema.graphql', import.meta.url));
@@ -36,7 +37,9 @@ export async function createPricingSubgraph(deps: {
   const prices = new PricesService(db.db, catalog, () => priceChanges.nudge());
   const promotions = new PromotionsService(db.db, catalog);
   const redemptions = new RedemptionsService(db.db);
-  const quotes = new QuotesService(db.db, catalog, prices, promotions, redemptions, env.DEFAULT_CURRENCY);
+  const taxCategories = new TaxCategoriesService(db.db, catalog);
+  const tax = { table: env.TAX_RATES, inclusiveCurrencies: env.PRICES_INCLUDE_TAX, originCountry: env.TAX_ORIGIN_COUNTRY };
+  const quotes = new QuotesService(db.db, catalog, prices, promotions, redemptions, taxCategories, tax, env.DEFAULT_CURRENCY);
 
   const http = await createSubgraphServer<Context>({
     name: 'pricing',
@@ -44,7 +47,7 @@ export async function createPricingSubgraph(deps: {
     resolvers,
     logger,
     env,
-    context: (caller) => ({ caller, prices, promotions, quotes, redemptions, loaders: createLoaders(prices, promotions) }),
+    context: (caller) => ({ caller, prices, promotions, quotes, redemptions, taxCategories, loaders: createLoaders(prices, promotions, taxCategories) }),
     // Products is checked per request, so it does not gate readiness; Redis only delays price-change events.
     readiness: storageReadiness(db),
   });

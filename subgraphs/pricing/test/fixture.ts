@@ -18,8 +18,9 @@ export interface PricingFixture {
   stop(): Promise<void>;
 }
 
-export async function startPricing(): Promise<PricingFixture> {
-  const stack = await startStack({ only: ['products', 'pricing', 'orders'] });
+/** `env`: extra variables of the pricing subgraph (e.g. TAX_RATES). */
+export async function startPricing(env: Record<string, string> = {}): Promise<PricingFixture> {
+  const stack = await startStack({ only: ['products', 'pricing', 'orders'], env: { pricing: env } });
   const login = await gql(stack.url, LOGIN, { email: 'admin@example.com', password: 'admin-password-change-me' });
   const customer = await customerToken(stack);
   const sql = postgres(stack.subgraphs.pricing!.databaseUrl, { max: 1, onnotice: () => {} });

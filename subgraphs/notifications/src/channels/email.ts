@@ -1,5 +1,6 @@
 import nodemailer from 'nodemailer';
 import type { DeliveryContent } from '../db/schema.ts';
+import type { MailAttachment } from '../services/invoice-attachments.ts';
 
 export type EmailContent = Extract<DeliveryContent, { kind: 'email' }>;
 
@@ -26,13 +27,14 @@ export class EmailChannel {
     return `<${deliveryId}@${this.options.messageIdDomain}>`;
   }
 
-  async send(deliveryId: string, eventId: string, content: EmailContent): Promise<void> {
+  async send(deliveryId: string, eventId: string, content: EmailContent, attachments: MailAttachment[] = []): Promise<void> {
     await this.transport.sendMail({
       from: this.options.from,
       to: content.to,
       subject: content.subject,
       text: content.text,
       html: content.html,
+      attachments,
       messageId: this.messageId(deliveryId),
       headers: { 'X-Shopgraph-Delivery-Id': deliveryId, 'X-Shopgraph-Event-Id': eventId },
     });

@@ -3,6 +3,7 @@ import type { Database, Logger } from '@shopgraph/kit';
 import { and, eq, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
 import { PermanentDeliveryError } from '../channels/errors.ts';
 import type { EmailChannel } from '../channels/email.ts';
+import type { InvoiceAttachments, MailAttachment } from './invoice-attachments.ts';
 import type { SmsChannel } from '../channels/sms.ts';
 import type { WebhookChannel } from '../channels/webhook.ts';
 import { deliveries, deliveryAttempts, type DeliveryRow, type schema } from '../db/schema.ts';
@@ -53,6 +54,8 @@ export class DispatcherService {
       sms: SmsChannel | null;
       webhook: WebhookChannel;
       webhooks: WebhooksService;
+      /** The order's invoice PDF, attached to the payment confirmation (`order.paid`) email. */
+      invoices?: InvoiceAttachments;
       logger: Logger;
       /** Test-only fault hook: called right before a message leaves. */
       beforeSend?: (row: DeliveryRow) => void;
@@ -145,7 +148,7 @@ export class DispatcherService {
     const content = row.content;
     switch (content.kind) {
       case 'email':
-        return this.deps.email.send(row.id, row.eventId, content);
+        return this.deps.email.send(row.id, row.eventId, content, await this.attachmentsOf(row));
       case 'sms':
         if (!this.deps.sms) throw new PermanentDeliveryError('SMS is not configured (SMS_API_URL, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM)');
         return this.deps.sms.send(content);
@@ -155,6 +158,11 @@ export class DispatcherService {
         return this.deps.webhook.send(content, row.eventId, secret);
       }
     }
+  }
+
+  private async attachmentsOf(row: DeliveryRow): Promise<MailAttachment[]> {
+    if (row.eventType !== 'order.paid' || !row.orderId || !this.deps.invoices) return [];
+    return this.deps.invoices.forOrder(row.orderId);
   }
 
   private async record(id: string, claim: string, attempt: number, result: Outcome, now: Date): Promise<void> {

@@ -130,6 +130,8 @@ export type Order = {
   number: Scalars['String']['output'];
   /** When the order was placed. */
   placedAt: Scalars['DateTime']['output'];
+  /** Whether the prices were tax-inclusive (then subtotal already contains the tax). */
+  pricesIncludeTax: Scalars['Boolean']['output'];
   /** Where the order is shipped. */
   shippingAddress: ShippingAddress;
   /** What shipping costs. */
@@ -139,8 +141,10 @@ export type Order = {
   statusHistory: Array<OrderStatusChange>;
   /** Sum of the line totals, before the discount. */
   subtotal: Money;
-  /** subtotal - discount + shippingCost: what the customer pays. */
+  /** subtotal - discount + shippingCost (+ totalTax when prices exclude tax): what the customer pays. */
   total: Money;
+  /** The VAT in `total`: the sum of the items' taxes, at the rates of the shipping country. */
+  totalTax: Money;
   /** When the order last changed. */
   updatedAt: Scalars['DateTime']['output'];
 };
@@ -162,6 +166,8 @@ export type OrderEdge = {
 /** One product of an order. */
 export type OrderItem = {
   __typename?: 'OrderItem';
+  /** This line's share of the order's discount. */
+  discount: Money;
   /** unitPrice times quantity, before the discount. */
   lineTotal: Money;
   product: Product;
@@ -170,6 +176,10 @@ export type OrderItem = {
   quantity: Scalars['Int']['output'];
   /** The product's SKU when the order was placed. */
   sku: Scalars['String']['output'];
+  /** VAT on lineTotal minus discount, rounded half up to the minor unit. */
+  tax: Money;
+  /** The VAT rate applied, in percent (e.g. 19 or 5.5). */
+  taxRate: Scalars['Float']['output'];
   /** Price of one unit, from the checkout quote. */
   unitPrice: Money;
 };
@@ -469,15 +479,16 @@ export type ResolversTypes = {
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Order: ResolverTypeWrapper<OrderRow>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   OrderConnection: ResolverTypeWrapper<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversTypes['OrderEdge']> }>;
   OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>;
   OrderItem: ResolverTypeWrapper<OrderItemRow>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   OrderItemInput: OrderItemInput;
   OrderStatus: OrderStatus;
   OrderStatusChange: ResolverTypeWrapper<StatusHistoryRow>;
   OrderStatusEvent: ResolverTypeWrapper<StatusEventView>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   PlaceOrderInput: PlaceOrderInput;
   Product: ResolverTypeWrapper<EntityRef>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -499,14 +510,15 @@ export type ResolversParentTypes = {
   String: Scalars['String']['output'];
   Mutation: Record<PropertyKey, never>;
   Order: OrderRow;
+  Boolean: Scalars['Boolean']['output'];
   OrderConnection: Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> };
   OrderEdge: Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] };
   OrderItem: OrderItemRow;
+  Float: Scalars['Float']['output'];
   OrderItemInput: OrderItemInput;
   OrderStatusChange: StatusHistoryRow;
   OrderStatusEvent: StatusEventView;
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   PlaceOrderInput: PlaceOrderInput;
   Product: EntityRef;
   Query: Record<PropertyKey, never>;
@@ -563,12 +575,14 @@ export type OrderResolvers<ContextType = Context, ParentType extends ResolversPa
   items?: Resolver<Array<ResolversTypes['OrderItem']>, ParentType, ContextType>;
   number?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   placedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  pricesIncludeTax?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   shippingAddress?: Resolver<ResolversTypes['ShippingAddress'], ParentType, ContextType>;
   shippingCost?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   statusHistory?: Resolver<Array<ResolversTypes['OrderStatusChange']>, ParentType, ContextType>;
   subtotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  totalTax?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
@@ -583,11 +597,14 @@ export type OrderEdgeResolvers<ContextType = Context, ParentType extends Resolve
 };
 
 export type OrderItemResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderItem'] = ResolversParentTypes['OrderItem']> = {
+  discount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   lineTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
   productName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tax?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  taxRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 };
 

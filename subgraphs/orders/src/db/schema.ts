@@ -31,6 +31,10 @@ export const orders = pgTable(
     discount: integer('discount').notNull(),
     shippingCost: integer('shipping_cost').notNull(),
     total: integer('total').notNull(),
+    /** The VAT in `total` (pricing's quote: the sum of the lines' taxes); 0 for orders placed before tax. */
+    tax: integer('tax').notNull().default(0),
+    /** Whether the prices were tax-inclusive (else the tax was added on top of subtotal − discount). */
+    pricesIncludeTax: boolean('prices_include_tax').notNull().default(false),
     promoCode: text('promo_code'),
     /** The payment provider's token; the saga captures with it. */
     paymentToken: text('payment_token').notNull(),
@@ -71,6 +75,9 @@ export const orderItems = pgTable(
     lineTotal: integer('line_total').notNull(),
     /** This line's share of the order discount. */
     discount: integer('discount').notNull(),
+    /** VAT of the line (on lineTotal − discount) and its rate in basis points, from the quote. */
+    tax: integer('tax').notNull().default(0),
+    taxRate: integer('tax_rate').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.orderId, t.productId] })],
 );

@@ -15,5 +15,6 @@ export const Order: OrderResolvers = {
   discount: (order) => money(order.discount, order.currency),
   shippingCost: (order) => money(order.shippingCost, order.currency),
   total: (order) => money(order.total, order.currency),
+  totalTax: (order) => money(order.tax, order.currency),
   statusHistory: (order, _args, ctx) => ctx.loaders.history.load(order.id),
 };

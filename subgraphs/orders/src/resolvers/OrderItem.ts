@@ -9,4 +9,7 @@ export const OrderItem: OrderItemResolvers = {
   product: (item) => ({ id: item.productId }),
   unitPrice: async (item, _args, ctx) => money(item.unitPrice, await currencyOf(item.orderId, ctx)),
   lineTotal: async (item, _args, ctx) => money(item.lineTotal, await currencyOf(item.orderId, ctx)),
+  discount: async (item, _args, ctx) => money(item.discount, await currencyOf(item.orderId, ctx)),
+  tax: async (item, _args, ctx) => money(item.tax, await currencyOf(item.orderId, ctx)),
+  taxRate: (item) => item.taxRate / 100,
 };

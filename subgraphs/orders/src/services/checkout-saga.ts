@@ -1,6 +1,7 @@
 import type { Database, Logger } from '@shopgraph/kit';
 import { asc, eq } from 'drizzle-orm';
 import { type OrderItemRow, orderItems, type OrderRow, type schema } from '../db/schema.ts';
+import { invoiceDetailsOf } from './invoice-details.ts';
 import { type CheckoutPorts, codeOf } from './clients.ts';
 import type { OrderStore } from './order-store.ts';
 
@@ -111,6 +112,7 @@ export class CheckoutSaga {
       amount: order.total,
       currency: order.currency,
       paymentToken: order.paymentToken,
+      invoice: invoiceDetailsOf(order, await this.itemsOf(order.id)),
     });
     this.options.afterStep?.('capture');
     if (result.outcome === 'RETRY') throw new RetryLater(`Payment provider asked to retry: ${result.reason ?? 'transient error'}`);

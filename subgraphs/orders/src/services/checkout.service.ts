@@ -100,7 +100,7 @@ export class CheckoutService {
     if (!tokenValid) throw badInput('The payment token is not valid', 'paymentToken');
     const weighed = lines.map((line, i) => ({ ...line, weightGrams: products[i]!.weightGrams }));
     const shipping = await this.passBadInput(() => this.ports.shippingQuote(weighed, address.country, address.postalCode), 'shippingAddress');
-    const quote = await this.passBadInput(() => this.ports.checkoutQuote(orderId, lines, values.promoCode, customerId), 'items').catch((error: unknown) => {
+    const quote = await this.passBadInput(() => this.ports.checkoutQuote(orderId, lines, values.promoCode, customerId, address.country), 'items').catch((error: unknown) => {
       // The same key with another request, placed concurrently: pricing keeps the first one's quote.
       throw codeOf(error) === 'CONFLICT' ? conflict('This idempotency key was already used for a different order') : error;
     });
@@ -133,6 +133,8 @@ export class CheckoutService {
             discount: quote.discount.amount,
             shippingCost: shipping.amount.amount,
             total: quote.total.amount + shipping.amount.amount,
+            tax: quote.totalTax.amount,
+            pricesIncludeTax: quote.pricesIncludeTax,
             promoCode: quote.promoCode ?? values.promoCode,
             paymentToken: values.paymentToken,
             shippingAddress: address,
@@ -160,6 +162,8 @@ export class CheckoutService {
               unitPrice: priced.unitPrice.amount,
               lineTotal: priced.lineTotal.amount,
               discount: priced.discount.amount,
+              tax: priced.tax.amount,
+              taxRate: Math.round(priced.taxRate * 100),
             };
           }),
         );

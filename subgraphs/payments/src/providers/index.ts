@@ -3,6 +3,7 @@ import { sandboxSchema } from '../db/sandbox-schema.ts';
 import type { PaymentsEnv } from '../env.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 import { SandboxProvider } from './sandbox-provider.ts';
+import { StripeProvider } from './stripe-provider.ts';
 
 export * from './payment-provider.ts';
 
@@ -18,5 +19,13 @@ export function createPaymentProvider(env: PaymentsEnv): PaymentProvider {
       const handle = connectDb(env.DATABASE_URL, sandboxSchema, { max: env.SANDBOX_POOL_SIZE });
       return new SandboxProvider(handle.db, handle.close);
     }
+    case 'stripe':
+      return new StripeProvider({
+        // validatePaymentsEnv refuses to start without it.
+        secretKey: env.STRIPE_SECRET_KEY!,
+        apiUrl: env.STRIPE_API_URL,
+        timeoutMs: env.STRIPE_TIMEOUT_MS,
+        maxNetworkRetries: env.STRIPE_MAX_NETWORK_RETRIES,
+      });
   }
 }

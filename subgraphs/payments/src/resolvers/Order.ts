@@ -9,4 +9,8 @@ export const Order: OrderResolvers = {
     const payment = await ctx.loaders.paymentOfOrder.load(order.id);
     return payment && canSeePayment(ctx, payment) ? payment : null;
   },
+  invoice: async (order, _args, ctx) => {
+    const invoice = await ctx.loaders.invoiceOfOrder.load(order.id);
+    return invoice && canSeePayment(ctx, invoice) ? invoice : null;
+  },
 };

@@ -7,4 +7,8 @@ export const Query: QueryResolvers = {
     requireInternal(ctx);
     return ctx.payments.isKnownToken(token);
   },
+  invoicePdf: async (_parent, { orderId }, ctx) => {
+    requireInternal(ctx);
+    return ctx.invoices.pdfOfOrder(orderId);
+  },
 };

@@ -10,13 +10,25 @@ import {
   notFound,
   parseInput,
   type PaymentStatusEvent,
+  serviceUnavailable,
   type Transaction,
   userError,
   writeOutbox,
 } from '@shopgraph/kit';
 import { asc, eq, inArray, sql } from 'drizzle-orm';
-import { outbox, type PaymentEventKind, paymentEvents, type PaymentRow, payments, type RefundRow, refunds, type schema } from '../db/schema.ts';
+import {
+  outbox,
+  type PaymentEventKind,
+  paymentEvents,
+  type PaymentRow,
+  payments,
+  providerEvents,
+  type RefundRow,
+  refunds,
+  type schema,
+} from '../db/schema.ts';
 import { type PaymentProvider, type RefundResult, TransientProviderError } from '../providers/index.ts';
+import type { InvoicesService } from './invoices.service.ts';
 import { refundKey, requestKeyOf, statusAfterRefund, stepKey, wasCaptured } from './payment-rules.ts';
 import { cancelInput, type CaptureRequest, captureInput, refundInput } from './validation.ts';
 
@@ -29,6 +41,25 @@ export interface PaymentResultView {
   payment: PaymentRow;
   reason: string | null;
 }
+
+/**
+ * What a provider's webhook says happened to an authorization, in payments' terms (the provider adapter maps
+ * its own events to these). `none`: nothing payments records (the event is still remembered as seen).
+ */
+export type ProviderEventChange =
+  | { kind: 'captured'; amount: number }
+  | { kind: 'voided' }
+  | { kind: 'declined'; reason: string }
+  /** `totalRefunded`: everything refunded on the authorization so far, as the provider counts it. */
+  | { kind: 'refunded'; totalRefunded: number; refundId: string; reason: string }
+  | { kind: 'disputed'; status: string; amount: number; reason: string }
+  | { kind: 'none' };
+
+/** What applying a provider event did: `duplicate` when its id was seen before, `ignored` for an unknown payment. */
+export type ProviderEventOutcome = 'applied' | 'unchanged' | 'ignored' | 'duplicate';
+
+/** The actor of changes a provider reported on its own (webhooks, recovered refunds). */
+const PROVIDER_ACTOR = 'provider';
 
 /** Who asked: `user:<id>` (admin) or `service:<name>` (internal). Recorded with every change. */
 export type Actor = string;
@@ -56,13 +87,24 @@ export class PaymentsService {
     private readonly db: Db,
     private readonly provider: PaymentProvider,
     private readonly logger: Logger,
+    private readonly invoices: InvoicesService,
     /** Called after a transaction on a payment has committed (nudges the outbox relay). */
     private readonly onCommitted: () => void = () => {},
   ) {}
 
   /** Whether the provider knows the token (orders checks it before writing an order). */
   isKnownToken(token: string): Promise<boolean> {
-    return this.provider.isKnownToken(token.trim());
+    return this.knownToken(token.trim());
+  }
+
+  /** The provider's answer; an unreachable provider is SERVICE_UNAVAILABLE (retryable), never an internal error. */
+  private async knownToken(token: string): Promise<boolean> {
+    try {
+      return await this.provider.isKnownToken(token);
+    } catch (error) {
+      if (error instanceof TransientProviderError) throw serviceUnavailable('The payment provider is unavailable; retry shortly');
+      throw error;
+    }
   }
 
   /**
@@ -72,7 +114,7 @@ export class PaymentsService {
    */
   async capture(input: CaptureRequest, actor: Actor): Promise<PaymentResultView> {
     const request = parseInput(captureInput, input);
-    if (!(await this.provider.isKnownToken(request.paymentToken))) throw badInput('Unknown payment token', 'paymentToken');
+    if (!(await this.knownToken(request.paymentToken))) throw badInput('Unknown payment token', 'paymentToken');
     const requestKey = requestKeyOf(request);
     // Created once; concurrent calls for the order then queue on its row lock.
     await this.db
@@ -84,6 +126,7 @@ export class PaymentsService {
         currency: request.currency,
         requestKey,
         provider: this.provider.name,
+        invoiceDetails: request.invoice ?? null,
       })
       .onConflictDoNothing({ target: payments.orderId });
     return this.locked(request.orderId, async (tx, payment) => {
@@ -144,6 +187,80 @@ export class PaymentsService {
       );
     }
     return payment;
+  }
+
+  /**
+   * Applies a provider webhook event once: its id is recorded in the same transaction as its effect, so a
+   * replay or a redelivery is a `duplicate` and changes nothing. Events arrive for changes payments made
+   * itself (a capture it asked for): those find the payment already there and are `unchanged`. The payment's
+   * row lock orders an event after a capture or refund in flight for the same order.
+   */
+  async applyProviderEvent(event: {
+    id: string;
+    type: string;
+    authorizationId: string | null;
+    change: ProviderEventChange;
+  }): Promise<{ outcome: ProviderEventOutcome; orderId: string | null }> {
+    const result = await this.db.transaction(async (tx) => {
+      const [seen] = await tx
+        .insert(providerEvents)
+        .values({ id: event.id, provider: this.provider.name, type: event.type, outcome: 'pending' })
+        .onConflictDoNothing()
+        .returning();
+      if (!seen) return { outcome: 'duplicate' as const, orderId: null };
+      const [payment] = event.authorizationId
+        ? await tx.select().from(payments).where(eq(payments.authorizationId, event.authorizationId)).for('update')
+        : [];
+      const outcome: ProviderEventOutcome = payment ? await this.applyChange(tx, payment, event.change) : 'ignored';
+      await tx
+        .update(providerEvents)
+        .set({ outcome, orderId: payment?.orderId ?? null })
+        .where(eq(providerEvents.id, event.id));
+      return { outcome, orderId: payment?.orderId ?? null };
+    });
+    if (result.outcome === 'applied') this.onCommitted();
+    return result;
+  }
+
+  private async applyChange(tx: Tx, payment: PaymentRow, change: ProviderEventChange): Promise<'applied' | 'unchanged'> {
+    const record = (kind: PaymentEventKind, amount: number, reason: string | null) => ({ kind, amount, providerRef: payment.authorizationId, reason, actor: PROVIDER_ACTOR });
+    switch (change.kind) {
+      case 'captured':
+        // Captured outside checkout (the provider's dashboard, or our capture whose answer was lost).
+        if (payment.status !== 'AUTHORIZED') return 'unchanged';
+        await this.invoices.issueInvoice(tx, await this.transition(tx, payment, { status: 'CAPTURED', capturedAmount: change.amount }, record('CAPTURE', change.amount, null)));
+        return 'applied';
+      case 'voided':
+        if (payment.status !== 'AUTHORIZED' && payment.status !== 'PENDING') return 'unchanged';
+        await this.transition(tx, payment, { status: 'VOIDED' }, record('VOID', payment.amount, 'cancelled at the provider'));
+        return 'applied';
+      case 'declined':
+        if (payment.status !== 'PENDING') return 'unchanged';
+        await this.transition(tx, payment, { status: 'DECLINED', declineReason: change.reason }, record('DECLINE', payment.amount, change.reason));
+        return 'applied';
+      case 'refunded': {
+        // Refunds payments made itself are recorded already; only what was refunded elsewhere is new.
+        const missing = Math.min(change.totalRefunded, payment.capturedAmount) - payment.refundedAmount;
+        if (!wasCaptured(payment.status) || missing <= 0) return 'unchanged';
+        const sequence = payment.refundCount + 1;
+        await this.recordRefund(tx, payment, sequence, { refundId: change.refundId, amount: missing, reason: change.reason, replayed: false }, PROVIDER_ACTOR);
+        return 'applied';
+      }
+      case 'disputed': {
+        if (payment.disputeStatus === change.status) return 'unchanged';
+        // A chargeback changes no payment status (the money moves when it is lost): recorded, not published.
+        await tx.update(payments).set({ disputeStatus: change.status, updatedAt: sql`now()` }).where(eq(payments.id, payment.id));
+        await tx.insert(paymentEvents).values({
+          paymentId: payment.id,
+          currency: payment.currency,
+          statusAfter: payment.status,
+          ...record('DISPUTE', change.amount, `${change.status}: ${change.reason}`),
+        });
+        return 'applied';
+      }
+      case 'none':
+        return 'unchanged';
+    }
   }
 
   /** Payments of many orders in one query, in the order of `orderIds` (null where there is none). */
@@ -220,6 +337,8 @@ export class PaymentsService {
         { status: 'CAPTURED', capturedAmount: capture.amount },
         { kind: 'CAPTURE', amount: capture.amount, providerRef: capture.captureId, reason: null, actor },
       );
+      // Paid: the invoice is issued in the same transaction, so no captured payment lacks one.
+      await this.invoices.issueInvoice(tx, current);
     }
     if (wasCaptured(current.status)) return { outcome: 'CAPTURED', payment: current, reason: null };
     if (current.status === 'DECLINED') return { outcome: 'DECLINED', payment: current, reason: current.declineReason };
@@ -281,6 +400,7 @@ export class PaymentsService {
       { status: statusAfterRefund(payment.capturedAmount, refunded), refundedAmount: refunded, refundCount: sequence },
       { kind: 'REFUND', amount: result.amount, providerRef: result.refundId, reason: result.reason, actor },
     );
+    await this.invoices.issueCreditNote(tx, updated, refund!);
     return { payment: updated, refund: refund! };
   }
 

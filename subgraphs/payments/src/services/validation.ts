@@ -1,5 +1,6 @@
 import { currencyCodeSchema, isUuid, moneyAmountSchema, requiredText } from '@shopgraph/kit';
 import { z } from 'zod';
+import { invoiceDetailsInput } from './invoice-details.ts';
 
 /** Orders' and users' ids are UUIDs; anything else cannot name a payment (and never reaches SQL). */
 const uuidId = z
@@ -18,6 +19,8 @@ export const captureInput = z.object({
   amount,
   currency: currencyCodeSchema,
   paymentToken: requiredText(255),
+  /** What the order's invoice says; without it no invoice is issued (e.g. a payment outside checkout). */
+  invoice: invoiceDetailsInput.nullish(),
 });
 export type CaptureRequest = z.infer<typeof captureInput>;
 

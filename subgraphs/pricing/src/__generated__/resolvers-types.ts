@@ -43,6 +43,11 @@ export type Cart = {
   lines: Array<CartLine>;
 };
 
+
+export type CartEstimateArgs = {
+  country?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** A product id and a quantity: one line of a cart. */
 export type CartLine = {
   __typename?: 'CartLine';
@@ -124,10 +129,13 @@ export type Mutation = {
    * is the price to show struck through; omitting it clears it.
    */
   setPrice: Money;
+  /** Sets a product's tax category (admin); products are STANDARD until set. */
+  setTaxCategory: TaxCategory;
 };
 
 
 export type MutationCheckoutQuoteArgs = {
+  country?: InputMaybe<Scalars['String']['input']>;
   customerId?: InputMaybe<Scalars['ID']['input']>;
   items: Array<LineItemInput>;
   orderId: Scalars['ID']['input'];
@@ -156,6 +164,12 @@ export type MutationSetPriceArgs = {
   compareAtAmount?: InputMaybe<Scalars['Int']['input']>;
   currency: Scalars['String']['input'];
   productId: Scalars['ID']['input'];
+};
+
+
+export type MutationSetTaxCategoryArgs = {
+  productId: Scalars['ID']['input'];
+  taxCategory: TaxCategory;
 };
 
 /** Relay page information. */
@@ -209,14 +223,23 @@ export type PriceQuote = {
   discount: Money;
   /** One line per product, in the order the products were first given. */
   lines: Array<QuoteLine>;
+  /** Whether prices in this currency are entered tax-inclusive (then `total` already contains `totalTax`). */
+  pricesIncludeTax: Scalars['Boolean']['output'];
   /** The code of the applied promotion; null when an automatic promotion (or none) applied. */
   promoCode: Maybe<Scalars['String']['output']>;
   /** The applied promotion, automatic or by code; null when none applies. */
   promotion: Maybe<Promotion>;
   /** Sum of the line totals, before the discount. */
   subtotal: Money;
-  /** subtotal minus discount. */
+  /** The country whose tax rates applied: the destination, or the shop's own country when none was given. */
+  taxCountry: Scalars['String']['output'];
+  /**
+   * What the customer pays: subtotal minus discount when prices include tax (`pricesIncludeTax`), subtotal
+   * minus discount plus `totalTax` when they do not.
+   */
   total: Money;
+  /** The tax (VAT) in `total`: the sum of the lines' taxes, each rounded half up to the minor unit. */
+  totalTax: Money;
 };
 
 export type Product = {
@@ -239,6 +262,8 @@ export type Product = {
   price: Maybe<Money>;
   /** Every change of this product's price, newest first (admin only). `first` is at most 100. Null, with an error, when pricing cannot answer. */
   priceHistory: Maybe<PriceChangeConnection>;
+  /** The product's tax category (STANDARD unless an admin set another). */
+  taxCategory: TaxCategory;
 };
 
 
@@ -312,7 +337,10 @@ export type Query = {
   __typename?: 'Query';
   /** Every promotion, newest first (admin only). `first` is at most 100. */
   promotions: PromotionConnection;
-  /** Prices a list of items with the best applicable promotion. `promoCode` is case-insensitive. */
+  /**
+   * Prices a list of items with the best applicable promotion and the tax of delivery to `country` (ISO
+   * 3166-1 alpha-2; default: the shop's own country). `promoCode` is case-insensitive.
+   */
   quote: PriceQuote;
 };
 
@@ -325,6 +353,7 @@ export type QueryPromotionsArgs = {
 
 
 export type QueryQuoteArgs = {
+  country?: InputMaybe<Scalars['String']['input']>;
   items: Array<LineItemInput>;
   promoCode?: InputMaybe<Scalars['String']['input']>;
 };
@@ -338,9 +367,29 @@ export type QuoteLine = {
   lineTotal: Money;
   product: Product;
   quantity: Scalars['Int']['output'];
+  /** Tax on lineTotal minus discount, rounded half up to the minor unit. */
+  tax: Money;
+  /** The product's tax category. */
+  taxCategory: TaxCategory;
+  /** The tax rate applied, in percent (e.g. 19 or 5.5). */
+  taxRate: Scalars['Float']['output'];
   /** Regular price of one unit. */
   unitPrice: Money;
 };
+
+/**
+ * Which VAT rate of a country applies to a product. A country without a reduced or super-reduced rate uses its
+ * next higher one; ZERO is never taxed.
+ */
+export type TaxCategory =
+  /** The country's reduced rate (e.g. food, books in many countries). */
+  | 'REDUCED'
+  /** The country's standard rate (most goods). */
+  | 'STANDARD'
+  /** The country's super-reduced rate where it has one. */
+  | 'SUPER_REDUCED'
+  /** Exempt or zero-rated. */
+  | 'ZERO';
 
 export type User = {
   __typename?: 'User';
@@ -453,11 +502,11 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   CacheControlScope: CacheControlScope;
   Cart: ResolverTypeWrapper<CartLines>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   CartLine: ResolverTypeWrapper<CartLine>;
   Category: ResolverTypeWrapper<Category>;
   CreatePromotionInput: CreatePromotionInput;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   LineItemInput: LineItemInput;
   Money: ResolverTypeWrapper<Money>;
@@ -474,6 +523,8 @@ export type ResolversTypes = {
   PromotionKind: PromotionKind;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   QuoteLine: ResolverTypeWrapper<QuoteLineResult>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  TaxCategory: TaxCategory;
   User: ResolverTypeWrapper<User>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -482,11 +533,11 @@ export type ResolversTypes = {
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   Cart: CartLines;
+  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   CartLine: CartLine;
   Category: Category;
   CreatePromotionInput: CreatePromotionInput;
-  String: Scalars['String']['output'];
   DateTime: Scalars['DateTime']['output'];
   LineItemInput: LineItemInput;
   Money: Money;
@@ -502,6 +553,7 @@ export type ResolversParentTypes = {
   PromotionEdge: Omit<PromotionEdge, 'node'> & { node: ResolversParentTypes['Promotion'] };
   Query: Record<PropertyKey, never>;
   QuoteLine: QuoteLineResult;
+  Float: Scalars['Float']['output'];
   User: User;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
@@ -517,7 +569,7 @@ export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context,
 
 export type CartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart'], FederationReferenceType extends FederationReferenceTypes['Cart'] = FederationReferenceTypes['Cart']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Cart']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  estimate?: Resolver<Maybe<ResolversTypes['PriceQuote']>, ParentType, ContextType>;
+  estimate?: Resolver<Maybe<ResolversTypes['PriceQuote']>, ParentType, ContextType, Partial<CartEstimateArgs>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
@@ -546,6 +598,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   endPromotion?: Resolver<ResolversTypes['Promotion'], ParentType, ContextType, RequireFields<MutationEndPromotionArgs, 'id'>>;
   releaseRedemption?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationReleaseRedemptionArgs, 'discardQuote' | 'orderId'>>;
   setPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType, RequireFields<MutationSetPriceArgs, 'amount' | 'currency' | 'productId'>>;
+  setTaxCategory?: Resolver<ResolversTypes['TaxCategory'], ParentType, ContextType, RequireFields<MutationSetTaxCategoryArgs, 'productId' | 'taxCategory'>>;
 };
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -576,10 +629,13 @@ export type PriceChangeEdgeResolvers<ContextType = Context, ParentType extends R
 export type PriceQuoteResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PriceQuote'] = ResolversParentTypes['PriceQuote']> = {
   discount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['QuoteLine']>, ParentType, ContextType>;
+  pricesIncludeTax?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   promoCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   promotion?: Resolver<Maybe<ResolversTypes['Promotion']>, ParentType, ContextType>;
   subtotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  taxCountry?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  totalTax?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 };
 
 export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = {
@@ -588,6 +644,7 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   price?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   priceHistory?: Resolver<Maybe<ResolversTypes['PriceChangeConnection']>, ParentType, ContextType, RequireFields<ProductPriceHistoryArgs, 'first'>>;
+  taxCategory?: Resolver<ResolversTypes['TaxCategory'], ParentType, ContextType>;
 };
 
 export type PromotionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Promotion'] = ResolversParentTypes['Promotion']> = {
@@ -630,6 +687,9 @@ export type QuoteLineResolvers<ContextType = Context, ParentType extends Resolve
   lineTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tax?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  taxCategory?: Resolver<ResolversTypes['TaxCategory'], ParentType, ContextType>;
+  taxRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 };
 

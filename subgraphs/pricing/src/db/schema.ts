@@ -119,7 +119,17 @@ export const quotes = pgTable('quotes', {
 /** Price changes waiting to be published (kit OutboxRelay): a BullMQ job each, and a cache invalidation for the router. */
 export const outbox = outboxTable();
 
-export const schema = { prices, priceChanges, promotions, promotionRedemptions, quotes, outbox };
+export const taxCategoryEnum = pgEnum('tax_category', ['STANDARD', 'REDUCED', 'SUPER_REDUCED', 'ZERO']);
+
+/** A product's tax category (set by `setTaxCategory`); a product without a row is STANDARD. */
+export const productTaxCategories = pgTable('product_tax_categories', {
+  productId: text('product_id').primaryKey(),
+  taxCategory: taxCategoryEnum('tax_category').notNull(),
+  updatedBy: text('updated_by'),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const schema = { prices, priceChanges, promotions, promotionRedemptions, quotes, productTaxCategories, outbox };
 export type PriceRow = typeof prices.$inferSelect;
 export type PriceChangeRow = typeof priceChanges.$inferSelect;
 export type PromotionRow = typeof promotions.$inferSelect;

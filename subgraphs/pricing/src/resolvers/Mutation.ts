@@ -7,6 +7,7 @@ export const Mutation: MutationResolvers = {
     const price = await ctx.prices.setPrice(args, admin.userId);
     return money(price.amount, price.currency);
   },
+  setTaxCategory: (_parent, args, ctx) => ctx.taxCategories.set(args, requireAdmin(ctx).userId),
   createPromotion: (_parent, { input }, ctx) => ctx.promotions.create(input, requireAdmin(ctx).userId),
   endPromotion: (_parent, { id }, ctx) => {
     requireAdmin(ctx);

@@ -18,6 +18,7 @@ export const Product: ProductResolvers = {
     const shown = await shownPrice(product, ctx);
     return shown?.compareAt != null ? money(shown.compareAt, shown.currency) : null;
   },
+  taxCategory: (product, _args, ctx) => ctx.loaders.taxCategory.load(product.id),
   priceHistory: (product, args, ctx) => {
     requireAdmin(ctx);
     return ctx.prices.history(product.id, args);

@@ -45,6 +45,11 @@ export interface QuoteLineResult {
   unitPrice: number;
   lineTotal: number;
   discount: number;
+  /** Tax (see tax.ts); absent in quotes stored before tax existed, which then had none. */
+  taxCategory?: string;
+  /** Basis points. */
+  taxRate?: number;
+  tax?: number;
 }
 
 /** A computed quote; plain JSON, so it is also what checkout quotes store. */
@@ -57,6 +62,11 @@ export interface Quote {
   /** Code of the applied promotion; null when an automatic one (or none) applied. */
   promoCode: string | null;
   promotionId: string | null;
+  /** Sum of the lines' tax: included in `total` either way (added on top when prices exclude tax). */
+  tax?: number;
+  pricesIncludeTax?: boolean;
+  /** The country whose rates applied (the destination, or the shop's own for an estimate). */
+  taxCountry?: string;
 }
 
 /** The JSON a checkout quote is stored as. */

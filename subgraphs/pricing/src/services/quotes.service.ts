@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import { conflict, type Database, entityIdSchema, ErrorCode, formatMoney, itemQuantitySchema, MAX_ITEM_QUANTITY, MAX_LINE_ITEMS, MAX_MONEY_AMOUNT, mergeLineItems, parseInput, userError } from '@shopgraph/kit';
+import { conflict, type Database, entityIdSchema, ErrorCode, formatMoney, isCountryCode, itemQuantitySchema, MAX_ITEM_QUANTITY, MAX_LINE_ITEMS, MAX_MONEY_AMOUNT, mergeLineItems, parseInput, userError } from '@shopgraph/kit';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { quotes, type schema } from '../db/schema.ts';
 import type { ProductsClient } from '../clients/products.ts';
 import { type PricedLine, priceQuote, promotionDiscounts, type Quote, subtotalOf } from './discounts.ts';
 import type { PricesService } from './prices.service.ts';
+import type { TaxCategoriesService } from './tax-categories.service.ts';
+import { applyTax, type TaxSettings } from './tax.ts';
 import { isActive, normalizeCode, type PromotionsService, toRule } from './promotions.service.ts';
 import { type RedemptionsService, usedUpReason } from './redemptions.service.ts';
 
@@ -28,6 +30,14 @@ const quoteInput = z.object({
     .string()
     .nullish()
     .transform((code) => (code && code.trim() ? normalizeCode(code) : null)),
+  /** Where the order is delivered: its VAT rates apply. */
+  country: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code')
+    .nullish()
+    .transform((country) => country ?? null),
 });
 
 const checkoutQuoteInput = quoteInput.extend({ orderId: entityIdSchema, customerId: entityIdSchema.nullish() });
@@ -35,12 +45,15 @@ const checkoutQuoteInput = quoteInput.extend({ orderId: entityIdSchema, customer
 export interface QuoteRequest {
   items: Array<{ productId: string; quantity: number }>;
   promoCode?: string | null;
+  /** The destination country (ISO 3166-1 alpha-2); without it the shop's own country's rates apply. */
+  country?: string | null;
 }
 
-/** A validated request: lines merged by product (first appearance order), code upper case. */
+/** A validated request: lines merged by product (first appearance order), code and country upper case. */
 interface NormalizedRequest {
   lines: Array<{ productId: string; quantity: number }>;
   promoCode: string | null;
+  country: string | null;
 }
 
 const invalid = (message: string, extensions: Record<string, unknown> = {}) => userError(ErrorCode.BAD_USER_INPUT, message, extensions);
@@ -54,13 +67,15 @@ export class QuotesService {
     private readonly prices: PricesService,
     private readonly promotions: PromotionsService,
     private readonly redemptions: RedemptionsService,
+    private readonly taxCategories: TaxCategoriesService,
+    private readonly tax: TaxSettings,
     private readonly defaultCurrency = 'EUR',
   ) {}
 
-  /** What a cart's lines would cost now, without a promo code (Cart.estimate); an empty cart costs zero. */
-  async estimate(lines: Array<{ productId: string; quantity: number }>): Promise<Quote> {
-    if (lines.length === 0) return priceQuote([], this.defaultCurrency, []);
-    return this.quote({ items: lines });
+  /** What a cart's lines would cost now, without a promo code (Cart.estimate), taxed for `country`; an empty cart costs zero. */
+  async estimate(lines: Array<{ productId: string; quantity: number }>, country?: string | null): Promise<Quote> {
+    if (lines.length === 0) return applyTax(priceQuote([], this.defaultCurrency, []), new Map(), this.tax, parseInput(quoteInput.shape.country, country));
+    return this.quote({ items: lines, country });
   }
 
   /** Prices `items` now, with the best applicable promotion. Nothing is stored. */
@@ -101,7 +116,11 @@ export class QuotesService {
 
   private async compute(request: NormalizedRequest): Promise<Quote> {
     const ids = request.lines.map((l) => l.productId);
-    const [products, priceRows] = await Promise.all([this.catalog.productsByIds(ids), this.prices.byProductIds(ids)]);
+    const [products, priceRows, taxCategories] = await Promise.all([
+      this.catalog.productsByIds(ids),
+      this.prices.byProductIds(ids),
+      this.taxCategories.byProductIds(ids),
+    ]);
 
     const unknown = ids.filter((_, i) => !products[i]);
     if (unknown.length) throw invalid(`Unknown products: ${quoted(unknown)}`, { field: 'items', productIds: unknown });
@@ -140,23 +159,25 @@ export class QuotesService {
       if (!discounts?.some((d) => d > 0)) throw invalid(`Promo code "${code}" does not apply to these items`, extensions);
       rules.unshift(rule);
     }
-    return priceQuote(lines, currency, rules);
+    return applyTax(priceQuote(lines, currency, rules), taxCategories, this.tax, request.country);
   }
 }
 
 /** Merges lines of the same product (first appearance keeps its place) and checks the limits. */
-function normalize(input: { items: Array<{ productId: string; quantity: number }>; promoCode: string | null }): NormalizedRequest {
+function normalize(input: { items: Array<{ productId: string; quantity: number }>; promoCode: string | null; country: string | null }): NormalizedRequest {
   const lines = mergeLineItems(input.items);
   if (lines.length > MAX_LINE_ITEMS) throw invalid(`A quote can have at most ${MAX_LINE_ITEMS} different products`, { field: 'items' });
   const tooMany = lines.filter((line) => line.quantity > MAX_ITEM_QUANTITY).map((line) => line.productId);
   if (tooMany.length) throw invalid(`At most ${MAX_ITEM_QUANTITY} of one product: ${quoted(tooMany)}`, { field: 'items', productIds: tooMany });
-  return { lines, promoCode: input.promoCode };
+  return { lines, promoCode: input.promoCode, country: input.country };
 }
 
 /** Identifies a request independent of item order and duplicate lines. */
 function keyOf(request: NormalizedRequest): string {
   const items = [...request.lines].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0)).map((l) => [l.productId, l.quantity]);
-  return createHash('sha256').update(JSON.stringify({ items, promoCode: request.promoCode })).digest('hex');
+  // The country joins the key only when given, so keys of requests without one are what they always were.
+  const country = request.country ? { country: request.country } : {};
+  return createHash('sha256').update(JSON.stringify({ items, promoCode: request.promoCode, ...country })).digest('hex');
 }
 
 /** A Cart as pricing receives it: its key and the lines `@requires` brings along. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type HttpRoute, type Logger, PayloadTooLargeError, readBody, sendJson } from '@shopgraph/kit';
+import { type HttpRoute, type Logger, readWebhookBody, sendJson } from '@shopgraph/kit';
 import { GraphQLError } from 'graphql';
 import { type CarrierUpdatesService, parseCarrierUpdate } from '../services/carrier-updates.service.ts';
 import { SIGNATURE_HEADER, type SignatureCheck, TIMESTAMP_HEADER, verifyCarrierSignature } from './signature.ts';
@@ -46,16 +46,8 @@ export function carrierWebhookRoute(options: {
     method: 'POST',
     path: CARRIER_WEBHOOK_PATH,
     handler: async (req, res) => {
-      let body: string;
-      try {
-        body = await readBody(req, limit);
-      } catch (error) {
-        if (!(error instanceof PayloadTooLargeError)) throw error;
-        res.setHeader('connection', 'close');
-        fail(res, 413, 'PAYLOAD_TOO_LARGE', `Request body is larger than ${limit} bytes`);
-        req.resume();
-        return;
-      }
+      const body = await readWebhookBody(req, res, limit);
+      if (body === null) return;
       const check = verifyCarrierSignature({
         secret: options.secret,
         timestamp: header(req, TIMESTAMP_HEADER),

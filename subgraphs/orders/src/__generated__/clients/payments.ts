@@ -21,10 +21,51 @@ export type CapturePaymentInput = {
   currency: string;
   /** The customer who placed the order (a user id): only they, admins and internal services may see the payment. */
   customerId: string | number;
+  /** What the order's invoice says. Without it no invoice is issued. */
+  invoice?: InvoiceDetailsInput | null | undefined;
   /** The order's id (a UUID); one payment per order. */
   orderId: string | number;
   /** The payment token the customer's client got from the provider (in the sandbox: tok_visa, tok_mastercard, ...). */
   paymentToken: string;
+};
+
+/** An order as its invoice shows it (internal): checkout's prices and taxes. Amounts in minor units. */
+export type InvoiceDetailsInput = {
+  buyer: InvoicePartyInput;
+  discount: number;
+  lines: Array<InvoiceLineInput>;
+  orderNumber: string;
+  pricesIncludeTax: boolean;
+  shippingCost: number;
+  subtotal: number;
+  totalTax: number;
+};
+
+/** One line of an invoice (internal). */
+export type InvoiceLineInput = {
+  description: string;
+  discount: number;
+  lineTotal: number;
+  quantity: number;
+  sku?: string | null | undefined;
+  tax: number;
+  /** Percent, e.g. 19 or 5.5. */
+  taxRate: number;
+  unitPrice: number;
+};
+
+/** Who is billed (internal). */
+export type InvoicePartyInput = {
+  city: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+  email?: string | null | undefined;
+  line1: string;
+  line2?: string | null | undefined;
+  name: string;
+  postalCode: string;
+  region?: string | null | undefined;
+  vatId?: string | null | undefined;
 };
 
 /**
