@@ -51,6 +51,12 @@ afterAll(async () => {
 
 const workerEntry = fileURLToPath(new URL('../src/worker.ts', import.meta.url));
 
+/** The subgraphs the server was given (users, orders, shipping, payments, …): the worker process calls the same ones. */
+function calleeUrls(): Record<string, string> {
+  const serverEnv = f.stack.subgraphs.notifications!.env;
+  return Object.fromEntries(Object.entries(serverEnv).flatMap(([key, value]) => (/^[A-Z]+_URL$/.test(key) && typeof value === 'string' && value.startsWith('http') ? [[key, value]] : [])));
+}
+
 function startWorker(smtp: SmtpSink, env: Record<string, string> = {}): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', workerEntry], {
     env: {
@@ -63,9 +69,7 @@ function startWorker(smtp: SmtpSink, env: Record<string, string> = {}): ChildPro
       QUEUE_PREFIX: f.prefix,
       ROUTER_PUBLIC_KEY: f.stack.keys.publicKey,
       INTERNAL_SECRET: f.stack.internalSecret,
-      USERS_URL: f.stack.subgraphs.users!.url,
-      ORDERS_URL: f.stack.subgraphs.orders!.url,
-      SHIPPING_URL: f.stack.subgraphs.shipping!.url,
+      ...calleeUrls(),
       SMTP_URL: smtp.url,
       ...env,
     },
