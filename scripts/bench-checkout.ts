@@ -11,6 +11,8 @@
  *
  *   npm run bench:checkout -- --customers 50 [--profile <dir>]
  *
+ * `--statements <database>` (e.g. orders): also lists that database's statements per order, most frequent first.
+ *
  * `--profile <dir>`: every process of the stack writes a V8 CPU profile (`--cpu-prof`) into <dir> when it stops
  * (open them in Chrome DevTools, or summarise with `node scripts/profile-top.ts <file>`).
  */
@@ -24,6 +26,7 @@ import { cpuByRole, cpuSpent } from './lib/proc.ts';
 
 const customers = numberArg('customers', 50);
 const profileDir = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : undefined;
+const statementsOf = process.argv.includes('--statements') ? process.argv[process.argv.indexOf('--statements') + 1] : undefined;
 /** Runs `run` over `items`, ten at a time, and returns the results in order. */
 async function inBatches<T, R>(items: T[], run: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
@@ -55,6 +58,13 @@ try {
         Number(r.calls),
       ]),
     );
+  /** Calls per normalised statement of one database (pg_stat_statements' query text). */
+  const statementCalls = async (database: string) =>
+    new Map(
+      (
+        await admin<Array<{ query: string; calls: string }>>`select s.query, sum(s.calls)::text as calls from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = ${`shopgraph_${database}`} group by s.query`
+      ).map((r) => [r.query, Number(r.calls)]),
+    );
   const mailCount = () => readdirSync(join(stack.dataDir, 'mail')).filter((f) => f.endsWith('.eml')).length;
 
   // A product with enough stock for everyone, priced in the shop's currency.
@@ -77,6 +87,7 @@ try {
   const mailBefore = mailCount();
   const cpuBefore = cpuByRole(stack.pid, stack.ports.EMBEDDED_PG_PORT);
   const sqlBefore = await statements();
+  const statementsBefore = statementsOf ? await statementCalls(statementsOf) : new Map<string, number>();
 
   let retries = 0;
   const started = performance.now();
@@ -114,6 +125,7 @@ try {
   const windowSeconds = (performance.now() - started) / 1000;
   const cpu = cpuSpent(cpuBefore, cpuByRole(stack.pid, stack.ports.EMBEDDED_PG_PORT));
   const sql = cpuSpent(sqlBefore, await statements());
+  const statementsAfter = statementsOf ? await statementCalls(statementsOf) : new Map<string, number>();
   const emails = mailCount() - mailBefore;
 
   type History = { status: string; at: string };
@@ -150,6 +162,11 @@ try {
   }
   const allSql = [...sql].filter(([db]) => db !== 'postgres').reduce((a, [, c]) => a + c, 0);
   console.log(`  ${'total'.padEnd(16)} ${((total * 1000) / n).toFixed(1).padStart(12)} ${(allSql / n).toFixed(1).padStart(10)}   (${(n / total).toFixed(1)} orders per CPU-second)`);
+  if (statementsOf) {
+    console.log(`\n${statementsOf}'s statements per order`);
+    const perOrder = [...statementsAfter].map(([query, calls]) => [query, (calls - (statementsBefore.get(query) ?? 0)) / n] as const).filter(([, c]) => c > 0);
+    for (const [query, calls] of perOrder.sort((a, b) => b[1] - a[1])) console.log(`  ${calls.toFixed(2).padStart(6)}  ${query.replace(/\s+/g, ' ').slice(0, 150)}`);
+  }
 } finally {
   await admin.end();
   await ordersDb.end();

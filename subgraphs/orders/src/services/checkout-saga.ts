@@ -34,19 +34,23 @@ export class CheckoutSaga {
 
   /** Runs the saga of `orderId` as far as it goes now. Throws to have the job retried. */
   async run(orderId: string): Promise<string> {
-    // Each pass makes one step (or finds the order changed); a whole checkout is a handful of passes.
+    // Each pass makes one step and goes on with the order its status change returned; only when that change
+    // found the order changed meanwhile (cancelled) is the order read again. A whole checkout is a handful of passes.
+    let order = await this.store.find(orderId);
+    let items: Promise<OrderItemRow[]> | undefined;
+    const itemsOf = () => (items ??= this.itemsOf(orderId));
     for (let pass = 0; pass < 10; pass++) {
-      const order = await this.store.find(orderId);
       if (!order) return 'missing';
+      let next: OrderRow | null;
       switch (order.status) {
         case 'PENDING':
-          await this.reserve(order);
+          next = await this.reserve(order, await itemsOf());
           break;
         case 'RESERVED':
-          await this.pay(order);
+          next = await this.pay(order, await itemsOf());
           break;
         case 'PAID':
-          await this.fulfil(order);
+          next = await this.fulfil(order, await itemsOf());
           break;
         case 'CANCELLED':
         case 'REFUNDED':
@@ -55,6 +59,7 @@ export class CheckoutSaga {
         default:
           return order.status;
       }
+      order = next ?? (await this.store.find(orderId));
     }
     throw new RetryLater(`Checkout of order ${orderId} did not settle`);
   }
@@ -79,8 +84,8 @@ export class CheckoutSaga {
     if (order.promoCode) await this.ports.releaseRedemption(order.id);
   }
 
-  private async reserve(order: OrderRow): Promise<void> {
-    const items = await this.itemsOf(order.id);
+  /** Each step returns the order after its status change, or null when the order changed meanwhile. */
+  private async reserve(order: OrderRow, items: OrderItemRow[]): Promise<OrderRow | null> {
     const result = await this.ports.reserveStock(
       order.id,
       items.map(({ productId, quantity }) => ({ productId, quantity })),
@@ -92,27 +97,25 @@ export class CheckoutSaga {
       const names = items.filter((i) => short.has(i.productId)).map((i) => i.productName);
       const reason = `Out of stock: ${names.join(', ')}`;
       await this.releasePromoCode(order);
-      await this.store.transition(order.id, 'PENDING', 'REJECTED', { reason, failureReason: reason });
-      return;
+      return this.store.transition(order.id, 'PENDING', 'REJECTED', { reason, failureReason: reason });
     }
     if (result.reservation.status === 'ACTIVE' || result.reservation.status === 'COMMITTED') {
-      await this.store.transition(order.id, 'PENDING', 'RESERVED');
-      return;
+      return this.store.transition(order.id, 'PENDING', 'RESERVED');
     }
     // The replayed reservation had expired (checkout stalled longer than its time to live).
     const reason = 'The stock reservation expired before payment';
     await this.releasePromoCode(order);
-    await this.store.transition(order.id, 'PENDING', 'REJECTED', { reason, failureReason: reason });
+    return this.store.transition(order.id, 'PENDING', 'REJECTED', { reason, failureReason: reason });
   }
 
-  private async pay(order: OrderRow): Promise<void> {
+  private async pay(order: OrderRow, items: OrderItemRow[]): Promise<OrderRow | null> {
     const result = await this.ports.capturePayment({
       orderId: order.id,
       customerId: order.customerId,
       amount: order.total,
       currency: order.currency,
       paymentToken: order.paymentToken,
-      invoice: invoiceDetailsOf(order, await this.itemsOf(order.id)),
+      invoice: invoiceDetailsOf(order, items),
     });
     this.options.afterStep?.('capture');
     if (result.outcome === 'RETRY') throw new RetryLater(`Payment provider asked to retry: ${result.reason ?? 'transient error'}`);
@@ -120,25 +123,22 @@ export class CheckoutSaga {
       await this.ports.releaseReservation(order.id);
       await this.releasePromoCode(order);
       const reason = `Payment declined${result.reason ? `: ${result.reason}` : ''}`;
-      await this.store.transition(order.id, 'RESERVED', 'PAYMENT_FAILED', { reason, failureReason: reason });
-      return;
+      return this.store.transition(order.id, 'RESERVED', 'PAYMENT_FAILED', { reason, failureReason: reason });
     }
-    await this.store.transition(order.id, 'RESERVED', 'PAID');
+    return this.store.transition(order.id, 'RESERVED', 'PAID');
   }
 
-  private async fulfil(order: OrderRow): Promise<void> {
+  private async fulfil(order: OrderRow, items: OrderItemRow[]): Promise<OrderRow | null> {
     try {
       await this.ports.commitReservation(order.id);
     } catch (error) {
       if (codeOf(error) !== 'CONFLICT') throw error;
-      // The reservation expired or was released: the stock is no longer held, so the payment goes back.
+      // The reservation expired or was released: the stock is no longer held, so the payment goes back
+      // (the next pass finds the order REFUNDED and compensates).
       const reason = 'The stock reservation expired before fulfilment; the payment was refunded';
-      const refunded = await this.store.transition(order.id, 'PAID', 'REFUNDED', { reason, failureReason: reason });
-      if (refunded) await this.compensate(refunded);
-      return;
+      return this.store.transition(order.id, 'PAID', 'REFUNDED', { reason, failureReason: reason });
     }
     this.options.afterStep?.('commit');
-    const items = await this.itemsOf(order.id);
     await this.ports.createShipment({
       orderId: order.id,
       customerId: order.customerId,
@@ -146,7 +146,7 @@ export class CheckoutSaga {
       items: items.map(({ productId, quantity, weightGrams }) => ({ productId, quantity, weightGrams })),
     });
     this.options.afterStep?.('ship');
-    await this.store.transition(order.id, 'PAID', 'FULFILLING');
+    return this.store.transition(order.id, 'PAID', 'FULFILLING');
   }
 
   private itemsOf(orderId: string): Promise<OrderItemRow[]> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Database, type Executor, type OrderStatusEvent, writeOutbox } from '@shopgraph/kit';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Database, Executor } from '@shopgraph/kit';
+import { asc, eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import { type OrderRow, type OrderStatus, orders, orderStatusHistory, outbox, type schema } from '../db/schema.ts';
 import { canTransition, IllegalTransition } from './order-status.ts';
 
@@ -10,9 +10,28 @@ type Exec = Executor<typeof schema>;
 /** Outbox event type of an order status change (payload: the kit's OrderStatusEvent). */
 export const ORDER_STATUS_EVENT = 'order.status-changed';
 
+const orderColumns = Object.entries(getTableColumns(orders));
+
+/** An orders row as SQL returns it (snake_case, driver values) → the row drizzle would give. */
+function orderFromRow(raw: Record<string, unknown>): OrderRow {
+  return Object.fromEntries(orderColumns.map(([key, column]) => [key, raw[column.name] == null ? null : column.mapFromDriverValue(raw[column.name])])) as OrderRow;
+}
+
+/**
+ * The OrderStatusEvent of the order row `order` (with `event.id` as its id) as SQL, so that the event is
+ * written by the same statement as the change it describes.
+ */
+function eventPayload(order: SQL, at: SQL, previousStatus: OrderStatus | null, reason: string | null): SQL {
+  return sql`jsonb_build_object(
+    'eventId', event.id, 'orderId', ${order}.id, 'orderNumber', ${order}.number, 'customerId', ${order}.customer_id,
+    'status', ${order}.status, 'previousStatus', ${previousStatus}::text, 'sequence', ${order}.status_seq,
+    'reason', ${reason}::text, 'at', to_char(${at} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+}
+
 /**
  * Order status changes: the one place an order's status is written. Each change updates the order with a
- * conditional UPDATE, appends a status history row and writes an outbox event, in one transaction.
+ * conditional UPDATE, appends a status history row and writes an outbox event (the kit's OrderStatusEvent),
+ * in one statement.
  */
 export class OrderStore {
   constructor(
@@ -38,45 +57,41 @@ export class OrderStore {
     options: { reason?: string | null; failureReason?: string | null; tx?: Exec } = {},
   ): Promise<OrderRow | null> {
     if (!canTransition(from, to)) throw new IllegalTransition(from, to);
-    const run = async (tx: Exec) => {
-      const [updated] = await tx
-        .update(orders)
-        .set({
-          status: to,
-          statusSeq: sql`${orders.statusSeq} + 1`,
-          updatedAt: sql`now()`,
-          ...(options.failureReason !== undefined ? { failureReason: options.failureReason } : {}),
-        })
-        .where(and(eq(orders.id, orderId), eq(orders.status, from)))
-        .returning();
-      if (!updated) return null;
-      await this.record(tx, updated, from, options.reason ?? null);
-      return updated;
-    };
-    if (options.tx) return run(options.tx);
-    const result = await this.db.transaction(run);
-    if (result) this.onCommitted();
-    return result;
+    const reason = options.reason ?? null;
+    const failureReason = options.failureReason !== undefined ? sql`, failure_reason = ${options.failureReason}` : sql``;
+    // One statement instead of a transaction of five (begin, update, two inserts, commit): the data-modifying
+    // CTEs all run, atomically, and only when the conditional update matched.
+    const rows = await (options.tx ?? this.db).execute<Record<string, unknown>>(sql`
+      with updated as (
+        update ${orders} set status = ${to}, status_seq = status_seq + 1, updated_at = now()${failureReason}
+        where id = ${orderId} and status = ${from}
+        returning *
+      ), history as (
+        insert into ${orderStatusHistory} (order_id, sequence, status, previous_status, reason)
+        select id, status_seq, status, ${from}::order_status, ${reason}::text from updated
+        returning at
+      ), event as (
+        insert into ${outbox} (event_id, type, payload)
+        select event.id, ${ORDER_STATUS_EVENT}, ${eventPayload(sql`updated`, sql`history.at`, from, reason)}
+        from updated, history, (select ${randomUUID()}::uuid as id) event
+      )
+      select * from updated`);
+    const updated = rows[0] ? orderFromRow(rows[0]) : null;
+    if (updated && !options.tx) this.onCommitted();
+    return updated;
   }
 
-  /** Appends the history row and the outbox event of `order`'s current status (call inside the change's transaction). */
+  /** Appends the history row and the outbox event of a new order's first status (call inside its transaction). */
   async record(tx: Exec, order: OrderRow, previousStatus: OrderStatus | null, reason: string | null): Promise<void> {
-    const [entry] = await tx
-      .insert(orderStatusHistory)
-      .values({ orderId: order.id, sequence: order.statusSeq, status: order.status, previousStatus, reason })
-      .returning();
-    const payload: Omit<OrderStatusEvent, 'eventId'> = {
-      orderId: order.id,
-      orderNumber: order.number,
-      customerId: order.customerId,
-      status: order.status,
-      previousStatus,
-      sequence: order.statusSeq,
-      reason,
-      at: entry!.at.toISOString(),
-    };
-    const eventId = randomUUID();
-    await writeOutbox(tx, outbox, { eventId, type: ORDER_STATUS_EVENT, payload: { eventId, ...payload } });
+    await tx.execute(sql`
+      with placed as (select * from ${orders} where id = ${order.id}), history as (
+        insert into ${orderStatusHistory} (order_id, sequence, status, previous_status, reason)
+        values (${order.id}, ${order.statusSeq}, ${order.status}, ${previousStatus}, ${reason})
+        returning at
+      )
+      insert into ${outbox} (event_id, type, payload)
+      select event.id, ${ORDER_STATUS_EVENT}, ${eventPayload(sql`placed`, sql`history.at`, previousStatus, reason)}
+      from placed, history, (select ${randomUUID()}::uuid as id) event`);
   }
 
   async history(orderId: string, db: Exec = this.db) {
