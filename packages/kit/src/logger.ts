@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { logCorrelation } from './telemetry/context.ts';
 
 export type { Logger };
 
@@ -25,7 +26,10 @@ export const REDACTED_PATHS = [
   'variables.input.password',
 ];
 
-/** Creates the service logger: JSON lines, secrets redacted, service name on every line. */
+/**
+ * Creates the service logger: JSON lines, secrets redacted, service name on every line, and the current
+ * `trace_id`, `span_id` and `request_id` on every line written while serving a request or running a job.
+ */
 export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
   return pino({
     name: service,
@@ -33,5 +37,6 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: logCorrelation,
   });
 }
