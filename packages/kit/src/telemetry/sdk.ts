@@ -112,8 +112,8 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
             if (service) span.setAttribute(SERVICE_ATTRIBUTE, service);
           }
         },
-        // Health checks and scrapes are not worth a trace each.
-        ignoreIncomingRequestHook: (request) => ['/healthz', '/readyz', '/metrics'].includes((request.url ?? '').split('?')[0]!),
+        // Health checks and scrapes are not worth a trace each (nor an OTLP receiver's requests: a loop).
+        ignoreIncomingRequestHook: (request) => ['/healthz', '/readyz', '/metrics', '/v1/traces'].includes((request.url ?? '').split('?')[0]!),
       }),
       new UndiciInstrumentation(),
       new IORedisInstrumentation({ requireParentSpan: true }),
