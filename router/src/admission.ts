@@ -24,7 +24,7 @@ export interface Admission {
   /** {@link admit} for a subscription: the refusal as graphql-ws sends it (no HTTP status). */
   admitSubscription(request: AdmissionRequest): Promise<GraphQLError | null>;
   /** The same checks for HTTP operations, after validation and before the gateway plans or fetches. */
-  plugin: ApolloServerPlugin<{ viewer: Viewer | null; clientIp?: string; cost?: number }>;
+  plugin: ApolloServerPlugin<{ viewer: Viewer | null; clientIp?: string; access?: { cost?: number } }>;
   close(): Promise<void>;
 }
 
@@ -58,7 +58,7 @@ export function createAdmission(env: RouterEnv, logger: Logger): Admission {
         return {
           async didResolveOperation({ schema, document, operation, request, contextValue }) {
             if (!operation) return;
-            const refusal = await admit({ schema, document, operation, variables: request.variables, viewer: contextValue.viewer, clientIp: contextValue.clientIp }, contextValue);
+            const refusal = await admit({ schema, document, operation, variables: request.variables, viewer: contextValue.viewer, clientIp: contextValue.clientIp }, contextValue.access);
             if (!refusal) return;
             // A refused document is the client's error (400) unless the refusal says otherwise (429).
             refusal.extensions.http ??= { status: 400 };

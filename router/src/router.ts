@@ -39,8 +39,11 @@ export interface RouterContext {
   requestId: string;
   /** The client's address, asserted to subgraphs (each subgraph request is signed for that subgraph alone). */
   clientIp?: string;
-  /** The operation's cost (set by admission; the access line reports it). */
-  cost?: number;
+  /**
+   * What the access line reports beside status and duration: the operation's cost (set by admission). An object
+   * of its own because Apollo hands plugins a shallow copy of the context.
+   */
+  access?: { cost?: number };
 }
 
 export interface Router {
@@ -168,7 +171,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
       // Subgraph assertions are built from verified facts only; client-sent identity headers are never read.
       const ip = clientIp(req);
       trustedDocuments?.checkHttp(req, body, viewer);
-      return { viewer, requestId, ...(ip ? { clientIp: ip } : {}) };
+      return { viewer, requestId, access: {}, ...(ip ? { clientIp: ip } : {}) };
     },
   });
 

@@ -64,7 +64,7 @@ export interface GraphQLHandlerOptions<TContext extends BaseContext> {
   context: (req: IncomingMessage, requestId: string, body: unknown) => Promise<TContext>;
   /**
    * Service name and logger: one access line per request (operation, status, duration, first error code, and
-   * `cost` when the context has one) and the RED metrics `shopgraph_graphql_requests_total` /
+   * `cost` when the context's `access` has one) and the RED metrics `shopgraph_graphql_requests_total` /
    * `shopgraph_graphql_request_duration_seconds` of that service.
    */
   observe?: { service: string; logger: Logger };
@@ -157,7 +157,7 @@ export function graphqlHttpHandler<TContext extends BaseContext>(
           const operation = boundedLabel(`${options.observe.service}:operation`, seen.operation);
           metrics.requests.inc({ operation, status: String(status), code: boundedLabel('code', seen.code ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'none'), 30) });
           metrics.duration.observe({ operation }, seconds);
-          const cost = (seen.context as { cost?: unknown } | undefined)?.cost;
+          const cost = (seen.context as { access?: { cost?: unknown } } | undefined)?.access?.cost;
           options.observe.logger.info(
             {
               operation: seen.operation ?? null,
@@ -188,8 +188,12 @@ function operationNameOf(body: unknown, url: string | undefined): string | undef
     return (body as { operationName: string }).operationName;
   }
   if (url?.includes('operationName=')) return new URL(url, 'http://localhost').searchParams.get('operationName') ?? undefined;
-  return undefined;
+  // Without operationName, the name of the document's (first) operation, read without parsing the document.
+  const query = typeof body === 'object' && body !== null ? (body as { query?: unknown }).query : undefined;
+  return typeof query === 'string' ? OPERATION_NAME.exec(query)?.[1] : undefined;
 }
+
+const OPERATION_NAME = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/;
 
 /** The `extensions.code` of a response's first error, read only when the response has errors. */
 function firstErrorCode(body: string): string | undefined {

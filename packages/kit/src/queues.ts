@@ -114,25 +114,33 @@ export function createWorker<TData>(
     const parent = restoreTraceContext(job.opts.telemetry?.metadata);
     const startedAt = Date.now();
     wait.observe({ queue: name }, Math.max(0, startedAt - job.timestamp - (job.opts.delay ?? 0)) / 1000);
+    const attempt = job.attemptsMade + 1;
+    // The job's line is written inside its span and request scope: it carries their ids.
     const run = () =>
-      withSpan(`${name} process`, () => processor(job, token), {
-        service,
-        kind: SpanKind.CONSUMER,
-        parent: parent.context,
-        attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': name, 'messaging.operation.type': 'process', 'messaging.message.id': job.id ?? '', 'bullmq.job.name': job.name, 'bullmq.job.attempt': job.attemptsMade + 1 },
-      });
-    try {
-      const result = await (parent.requestId ? withRequestId(parent.requestId, run) : run());
-      processed.inc({ queue: name, outcome: 'completed' });
-      settings.logger.info({ queue: name, jobId: job.id, job: job.name, attempt: job.attemptsMade + 1, durationMs: Date.now() - startedAt, outcome: 'completed' }, 'job done');
-      return result;
-    } catch (error) {
-      processed.inc({ queue: name, outcome: 'failed' });
-      settings.logger.warn({ err: error, queue: name, jobId: job.id, job: job.name, attempt: job.attemptsMade + 1, durationMs: Date.now() - startedAt, outcome: 'failed' }, 'job failed');
-      throw error;
-    } finally {
-      duration.observe({ queue: name }, (Date.now() - startedAt) / 1000);
-    }
+      withSpan(
+        `${name} process`,
+        async () => {
+          try {
+            const result = await processor(job, token);
+            processed.inc({ queue: name, outcome: 'completed' });
+            settings.logger.info({ queue: name, jobId: job.id, job: job.name, attempt, durationMs: Date.now() - startedAt, outcome: 'completed' }, 'job done');
+            return result;
+          } catch (error) {
+            processed.inc({ queue: name, outcome: 'failed' });
+            settings.logger.warn({ err: error, queue: name, jobId: job.id, job: job.name, attempt, durationMs: Date.now() - startedAt, outcome: 'failed' }, 'job failed');
+            throw error;
+          } finally {
+            duration.observe({ queue: name }, (Date.now() - startedAt) / 1000);
+          }
+        },
+        {
+          service,
+          kind: SpanKind.CONSUMER,
+          parent: parent.context,
+          attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': name, 'messaging.operation.type': 'process', 'messaging.message.id': job.id ?? '', 'bullmq.job.name': job.name, 'bullmq.job.attempt': attempt },
+        },
+      );
+    return parent.requestId ? withRequestId(parent.requestId, run) : run();
   };
   const worker = new Worker<TData>(name, traced, { connection: queueConnection(settings.redisUrl), prefix: settings.prefix, ...options });
   worker.on('error', (error) => settings.logger.error({ err: error, queue: name }, 'worker error'));
