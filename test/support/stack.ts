@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { DestinationStream } from 'pino';
 import { fileURLToPath } from 'node:url';
 import {
   ASSERTION_HEADER,
@@ -89,7 +90,7 @@ export interface StackOptions {
   usersEnv?: Record<string, string>;
   routerEnv?: Record<string, string>;
   /** Where every service's log lines go (default stdout, at TEST_LOG_LEVEL, silent by default). */
-  logs?: { level: string; destination: import('pino').DestinationStream };
+  logs?: { level: string; destination: DestinationStream };
   /** Routing URLs to use instead of the in-process subgraphs (e.g. a deliberately broken server). */
   urlOverrides?: Record<string, string>;
 }

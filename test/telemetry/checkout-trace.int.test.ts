@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { gql } from '@shopgraph/kit/testing';
 import { startTelemetry, type Telemetry } from '@shopgraph/kit/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as HelpersModule from '../../subgraphs/notifications/test/helpers.ts';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.ts';
 
 /**
@@ -10,7 +11,7 @@ import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../supp
  * kit gives each span its service, and the exporter one OTLP resource per service).
  */
 
-type Helpers = typeof import('../../subgraphs/notifications/test/helpers.ts');
+type Helpers = typeof HelpersModule;
 let helpers: Helpers;
 let receiver: OtlpReceiver;
 let telemetry: Telemetry;

@@ -1,5 +1,6 @@
 import { IncomingMessage } from 'node:http';
 import { context as apiContext, type Context, propagation, trace } from '@opentelemetry/api';
+import type { ReadableSpan, Span as SdkSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { SERVICE_ATTRIBUTE, servicePorts } from './context.ts';
 
 /** What {@link startTelemetry} started: flush before a test reads the receiver, shut down on exit. */
@@ -50,9 +51,6 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
       import('@opentelemetry/instrumentation-ioredis'),
       import('@opentelemetry/instrumentation-graphql'),
     ]);
-  type SdkSpan = import('@opentelemetry/sdk-trace').Span;
-  type ReadableSpan = import('@opentelemetry/sdk-trace').ReadableSpan;
-  type SpanExporter = import('@opentelemetry/sdk-trace').SpanExporter;
 
   const ratio = options.sampleRatio ?? Number(process.env.OTEL_TRACES_SAMPLER_ARG ?? 1);
   const base = options.serviceName;
