@@ -121,6 +121,8 @@ describe('logs', () => {
     expect(subgraphAccess).toMatchObject({ request_id: REQUEST_ID, status: 200 });
     const jobLine = logLines.find((line) => line.service === 'orders' && line.msg === 'job done' && line.queue === 'orders.checkout' && line.jobId === orderId);
     expect(jobLine).toMatchObject({ trace_id: traceId, request_id: REQUEST_ID, outcome: 'completed' });
+    // The saga's internal calls carry the request id: inventory logs it on its access line.
+    expect(logLines.find((line) => line.service === 'inventory' && line.msg === 'graphql request' && line.trace_id === traceId)).toMatchObject({ request_id: REQUEST_ID });
     const delivery = logLines.find((line) => line.service === 'notifications' && line.msg === 'job done' && line.queue === 'notifications.deliveries');
     expect(delivery).toMatchObject({ trace_id: traceId, request_id: REQUEST_ID });
   });
