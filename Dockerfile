@@ -60,4 +60,5 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "const s=require('/app/dist/services.json')[process.env.SERVICE]||{};const port=process.env.PORT||s.port;if(!port)process.exit(0);fetch('http://127.0.0.1:'+port+'/readyz',{signal:AbortSignal.timeout(4000)}).then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 # `exec` makes node PID 1, so it receives SIGTERM directly and shuts down gracefully.
-CMD ["sh", "-c", "exec node --enable-source-maps \"dist/${SERVICE}.js\""]
+# The tracing preload is a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set (see packages/kit/src/telemetry).
+CMD ["sh", "-c", "exec node --enable-source-maps --import ./dist/telemetry-register.js \"dist/${SERVICE}.js\""]

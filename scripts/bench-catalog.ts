@@ -11,10 +11,17 @@
  * CPU time per request (router, and all services together, from /proc) of the runs.
  *
  *   npm run bench:catalog -- --cache --runs 5 --seconds 5 --concurrency 16
+ *
+ * With `--tracing`, the cost of OpenTelemetry tracing: the catalog query with tracing off (no
+ * OTEL_EXPORTER_OTLP_ENDPOINT), on at 100 % sampling and on at 10 %, one stack each in the same run, spans
+ * exported over OTLP/HTTP to a receiver in this process; median throughput and CPU per request as above.
+ *
+ *   npm run bench:catalog -- --tracing --runs 3 --seconds 5 --concurrency 16
  */
 import { createInternalTokenIssuer } from '@shopgraph/kit';
 import { startBenchStack } from './lib/bench-stack.ts';
 import { numberArg, processCpuSeconds, quantile } from './lib/bench.ts';
+import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
 
 const seconds = numberArg('seconds', 10);
 const concurrency = numberArg('concurrency', 16);
@@ -71,6 +78,53 @@ async function run(url: string, body: string, pids: Record<string, number>) {
   const elapsed = (performance.now() - started) / 1000;
   const cpu = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, (processCpuSeconds(pid) - cpuBefore[name]!) / requests]));
   return { rps: requests / elapsed, cpu, errors };
+}
+
+/** Median throughput and CPU per request of `runs` timed runs (after a warm-up) on one stack per variant. */
+async function compare(title: string, variants: ReadonlyArray<readonly [label: string, env: Record<string, string>]>, afterEach?: (label: string) => void) {
+  const runs = numberArg('runs', 5);
+  const body = JSON.stringify({ query: CATALOG_QUERY });
+  console.log(`${title}: catalog query, ${concurrency} concurrent clients, ${runs} runs of ${seconds} s, median of the runs`);
+  for (const [label, env] of variants) {
+    const stack = await startBenchStack({ env });
+    try {
+      const names = ['router', 'products', 'pricing', 'inventory', 'shipping'];
+      const pids = Object.fromEntries(names.map((name) => [name, stack.pidOf(name)]));
+      await run(stack.routerUrl, body, pids); // warm-up
+      const results = [];
+      for (let i = 0; i < runs; i++) results.push(await run(stack.routerUrl, body, pids));
+      const median = (values: number[]) => quantile(values, 0.5);
+      const routerMs = median(results.map((r) => r.cpu.router! * 1000));
+      const allMs = median(results.map((r) => Object.values(r.cpu).reduce((a, b) => a + b, 0) * 1000));
+      const errors = results.reduce((a, r) => a + r.errors, 0);
+      console.log(
+        `${label.padEnd(34)} ${median(results.map((r) => r.rps)).toFixed(0).padStart(6)} req/s   CPU per request: router ${routerMs.toFixed(2)} ms, all services ${allMs.toFixed(2)} ms   (${errors} errors)`,
+      );
+      afterEach?.(label);
+    } finally {
+      await stack.stop();
+    }
+  }
+}
+
+if (process.argv.includes('--tracing')) {
+  const receiver = await startOtlpReceiver();
+  const traced = (ratio: string) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER_ARG: ratio, METRICS_PORT: '0' });
+  let seen = 0;
+  await compare(
+    'tracing overhead',
+    [
+      ['tracing off', { METRICS_PORT: '0' }],
+      ['tracing on, 100 % sampled', traced('1')],
+      ['tracing on, 10 % sampled', traced('0.1')],
+    ],
+    (label) => {
+      console.log(`${''.padEnd(34)} (${receiver.spans.length - seen} spans received for "${label}")`);
+      seen = receiver.spans.length;
+    },
+  );
+  await receiver.stop();
+  process.exit(0);
 }
 
 if (process.argv.includes('--cache')) {

@@ -27,9 +27,9 @@ export const DIST = join(ROOT, 'dist');
 /** Packages bundled into the services rather than loaded from node_modules (see above). */
 const BUNDLED = [/^@shopgraph\//, /^drizzle-orm(\/|$)/];
 
-/** Build entries: every service, all subgraphs in one process, and the credentials job. */
+/** Build entries: every service, all subgraphs in one process, the credentials job, and the tracing preload. */
 export function buildEntries(): Record<string, string> {
-  return { ...Object.fromEntries(SERVICES.map((s) => [s.name, s.entry])), subgraphs: 'scripts/subgraphs-together.ts', keygen: 'scripts/keygen.ts' };
+  return { ...Object.fromEntries(SERVICES.map((s) => [s.name, s.entry])), subgraphs: 'scripts/subgraphs-together.ts', keygen: 'scripts/keygen.ts', 'telemetry-register': 'packages/kit/src/telemetry/register.ts' };
 }
 
 const LITERAL_URL = /new URL\(\s*(['"`])([^'"`$]+)\1\s*,\s*import\.meta\.url\s*\)/g;

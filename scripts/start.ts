@@ -121,12 +121,22 @@ function portOf(spec: ServiceSpec): number {
   return Number(process.env[`${spec.name.toUpperCase()}_PORT`] ?? spec.port);
 }
 
+/**
+ * Node's arguments for a service: with `OTEL_EXPORTER_OTLP_ENDPOINT` set, the kit's telemetry preload runs first
+ * (it must patch modules before they load); without it nothing tracing-related is loaded at all.
+ */
+function nodeArgs(entry: string, bundle: string): string[] {
+  const traced = !!process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (sources) return [...(dev ? ['--watch'] : []), '--import', 'tsx', ...(traced ? ['--import', '@shopgraph/kit/telemetry/register'] : []), entry];
+  return ['--enable-source-maps', ...(traced ? ['--import', resolve(DIST, 'telemetry-register.js')] : []), resolve(DIST, `${bundle}.js`)];
+}
+
 function startService(spec: ServiceSpec, env: NodeJS.ProcessEnv): void {
   supervisor.start({
     name: spec.name,
     port: portOf(spec),
-    args: sources ? [...(dev ? ['--watch'] : []), '--import', 'tsx', spec.entry] : ['--enable-source-maps', resolve(DIST, `${spec.name}.js`)],
-    env: { ...process.env, ...env, PORT: String(portOf(spec)) },
+    args: nodeArgs(spec.entry, spec.name),
+    env: { ...process.env, OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME ?? spec.name, ...env, PORT: String(portOf(spec)) },
   });
 }
 
@@ -203,7 +213,7 @@ async function main(): Promise<void> {
       name: 'subgraphs',
       port: portOf(SUBGRAPHS[0]!),
       readyPorts: SUBGRAPHS.map(portOf),
-      args: sources ? [...(dev ? ['--watch'] : []), '--import', 'tsx', 'scripts/subgraphs-together.ts'] : ['--enable-source-maps', resolve(DIST, 'subgraphs.js')],
+      args: nodeArgs('scripts/subgraphs-together.ts', 'subgraphs'),
       env: { ...process.env, ...subgraphEnv, SHOPGRAPH_SUBGRAPHS: JSON.stringify(own) },
     });
   } else {

@@ -95,7 +95,7 @@ describe('service registry', () => {
   });
 
   it('npm run build bundles every service, and the image and npm start find them by name', () => {
-    expect(Object.keys(buildEntries())).toEqual([...SERVICES.map((s) => s.name), 'subgraphs', 'keygen']);
+    expect(Object.keys(buildEntries())).toEqual([...SERVICES.map((s) => s.name), 'subgraphs', 'keygen', 'telemetry-register']);
     expect(read('Dockerfile')).toContain('dist/${SERVICE}.js');
   });
 

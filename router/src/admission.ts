@@ -24,7 +24,7 @@ export interface Admission {
   /** {@link admit} for a subscription: the refusal as graphql-ws sends it (no HTTP status). */
   admitSubscription(request: AdmissionRequest): Promise<GraphQLError | null>;
   /** The same checks for HTTP operations, after validation and before the gateway plans or fetches. */
-  plugin: ApolloServerPlugin<{ viewer: Viewer | null; clientIp?: string }>;
+  plugin: ApolloServerPlugin<{ viewer: Viewer | null; clientIp?: string; access?: { cost?: number } }>;
   close(): Promise<void>;
 }
 
@@ -38,8 +38,9 @@ export function createAdmission(env: RouterEnv, logger: Logger): Admission {
   const limiter: CostRateLimiter | null =
     env.RATE_LIMIT_POINTS > 0 ? createCostRateLimiter({ redis, points: env.RATE_LIMIT_POINTS, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS, logger }) : null;
 
-  const admit = async (request: AdmissionRequest): Promise<GraphQLError | null> => {
+  const admit = async (request: AdmissionRequest, measured?: { cost?: number }): Promise<GraphQLError | null> => {
     const { cost } = operationCost(request.schema, request.document, request.operation, request.variables, costOptions);
+    if (measured) measured.cost = cost;
     if (cost > env.MAX_COST) return costLimitError(cost, env.MAX_COST);
     return limiter ? limiter.charge(rateLimitKey(request.viewer?.userId, request.clientIp), cost) : null;
   };
@@ -57,7 +58,7 @@ export function createAdmission(env: RouterEnv, logger: Logger): Admission {
         return {
           async didResolveOperation({ schema, document, operation, request, contextValue }) {
             if (!operation) return;
-            const refusal = await admit({ schema, document, operation, variables: request.variables, viewer: contextValue.viewer, clientIp: contextValue.clientIp });
+            const refusal = await admit({ schema, document, operation, variables: request.variables, viewer: contextValue.viewer, clientIp: contextValue.clientIp }, contextValue.access);
             if (!refusal) return;
             // A refused document is the client's error (400) unless the refusal says otherwise (429).
             refusal.extensions.http ??= { status: 400 };

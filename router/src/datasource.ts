@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import { subgraphFetchSignal } from './cancellation.ts';
 import type { RouterContext } from './router.ts';
 import { breakerFetch, type FetchGuard } from './subgraph-resilience.ts';
+import { subgraphFetchMetrics } from './metrics.ts';
 
 /**
  * Sends every subgraph request with a timeout and an identity assertion signed for that request alone: its
@@ -12,6 +13,8 @@ import { breakerFetch, type FetchGuard } from './subgraph-resilience.ts';
  * of a subscription that has been open for hours, never carries a stale assertion.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
+  private readonly metrics = subgraphFetchMetrics();
+
   constructor(
     private readonly subgraph: string,
     private readonly sign: AssertionSigner,
@@ -22,8 +25,17 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   }
 
   /** Every fetch through the guard: retries, SERVICE_UNAVAILABLE, the entity cache (subgraph-resilience.ts). */
-  override process(options: GraphQLDataSourceProcessOptions<RouterContext>): ReturnType<RemoteGraphQLDataSource<RouterContext>['process']> {
-    return this.guard ? this.guard(options, () => super.process(options)) : super.process(options);
+  override async process(options: GraphQLDataSourceProcessOptions<RouterContext>): ReturnType<RemoteGraphQLDataSource<RouterContext>['process']> {
+    const started = process.hrtime.bigint();
+    let outcome = 'failed';
+    try {
+      const response = await (this.guard ? this.guard(options, () => super.process(options)) : super.process(options));
+      outcome = response.errors?.length ? 'error' : 'ok';
+      return response;
+    } finally {
+      this.metrics.fetches.inc({ subgraph: this.subgraph, outcome });
+      this.metrics.duration.observe({ subgraph: this.subgraph }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): Promise<void> {

@@ -52,6 +52,13 @@ export const routerEnvShape = {
   WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().positive().default(20),
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   TRUST_PROXY: flag.default(false),
+  /** Port of the router's Prometheus `/metrics` (never served on the public port); 0 picks a free one. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /**
+   * Continue a client's trace (`traceparent` header) instead of starting a new one. Only behind a client or
+   * proxy you run: otherwise callers could pick trace ids and force sampling.
+   */
+  OTEL_TRUST_INCOMING_TRACE: flag.default(false),
   ...corsEnvShape,
   ...trustedDocumentsEnvShape,
   ...subgraphResilienceEnvShape,

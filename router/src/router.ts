@@ -30,6 +30,8 @@ import { createTrustedDocuments } from './trusted-documents.ts';
 import { createLoadShedder } from './load-shedding.ts';
 import { createEntityCache } from './entity-cache.ts';
 import { subgraphBreakers, unavailabilityGuard, unavailableResponsePlugin } from './subgraph-resilience.ts';
+import { metricsHandler } from '@shopgraph/kit/telemetry';
+import { observeSubscriptions, ROUTER_SERVICE } from './metrics.ts';
 
 /** What the router knows about one client request. */
 export interface RouterContext {
@@ -37,10 +39,17 @@ export interface RouterContext {
   requestId: string;
   /** The client's address, asserted to subgraphs (each subgraph request is signed for that subgraph alone). */
   clientIp?: string;
+  /**
+   * What the access line reports beside status and duration: the operation's cost (set by admission). An object
+   * of its own because Apollo hands plugins a shallow copy of the context.
+   */
+  access?: { cost?: number };
 }
 
 export interface Router {
   http: HttpService;
+  /** Prometheus `/metrics`, on a port of its own (`METRICS_PORT`): the public port never serves it. */
+  metrics: HttpService;
   gateway: ApolloGateway;
   subscriptions: RouterSubscriptions;
 }
@@ -146,6 +155,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
 
   const handler = graphqlHttpHandler<RouterContext>(apollo, {
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    observe: { service: ROUTER_SERVICE, logger },
     context: async (req, requestId, body) => {
       const token = bearerToken(req.headers.authorization);
       let viewer: Viewer | null = null;
@@ -161,12 +171,15 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
       // Subgraph assertions are built from verified facts only; client-sent identity headers are never read.
       const ip = clientIp(req);
       trustedDocuments?.checkHttp(req, body, viewer);
-      return { viewer, requestId, ...(ip ? { clientIp: ip } : {}) };
+      return { viewer, requestId, access: {}, ...(ip ? { clientIp: ip } : {}) };
     },
   });
 
   const http = createHttpService({
     logger,
+    service: ROUTER_SERVICE,
+    metricsPath: false,
+    dropIncomingTraceContext: !env.OTEL_TRUST_INCOMING_TRACE,
     readiness: {
       supergraph: async () => {
         if (!gateway.schema) throw new Error('supergraph not loaded');
@@ -213,8 +226,11 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
   });
   if (latestSupergraph) subscriptions.update(latestSupergraph);
   const live = subscriptions;
+  observeSubscriptions(live);
+  const metrics = createHttpService({ logger, handle: async (req, res) => ((req.url ?? '/').split('?')[0] === '/metrics' ? metricsHandler(ROUTER_SERVICE)(req, res) : sendJson(res, 404, { error: 'not found' })) });
   return {
     gateway,
+    metrics,
     subscriptions: live,
     http: {
       ...http,
@@ -222,6 +238,7 @@ export async function createRouter(deps: { env: RouterEnv; logger: Logger; super
       stop: async () => {
         await live.close();
         await http.stop();
+        await metrics.stop();
       },
     },
   };

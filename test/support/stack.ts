@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { DestinationStream } from 'pino';
 import { fileURLToPath } from 'node:url';
 import {
   ASSERTION_HEADER,
@@ -88,6 +89,8 @@ export interface StackOptions {
   /** Shorthand for `env.users`. */
   usersEnv?: Record<string, string>;
   routerEnv?: Record<string, string>;
+  /** Where every service's log lines go (default stdout, at TEST_LOG_LEVEL, silent by default). */
+  logs?: { level: string; destination: DestinationStream };
   /** Routing URLs to use instead of the in-process subgraphs (e.g. a deliberately broken server). */
   urlOverrides?: Record<string, string>;
 }
@@ -99,7 +102,9 @@ export interface StackOptions {
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
   const keys = generateRouterKeyPair();
   const internalSecret = randomBytes(32).toString('hex');
-  const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
+  const logLevel = options.logs?.level ?? process.env.TEST_LOG_LEVEL ?? 'silent';
+  const logOf = (service: string) => createLogger(service, logLevel, options.logs?.destination);
+  const logger = logOf('router');
   const stops: Array<() => Promise<unknown>> = [];
   const queuePrefix = uniqueName('q');
   const subgraphs: Record<string, RunningSubgraph> = {};
@@ -136,7 +141,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       ...(name === 'users' ? options.usersEnv : {}),
       ...options.env?.[name as SubgraphName],
     });
-    const served = await serveSubgraph(definition, { env, db, redis, logger }, { port: 0, host: '127.0.0.1' });
+    // Each subgraph logs as itself: its metrics and spans are attributed to the service its logger names.
+    const served = await serveSubgraph(definition, { env, db, redis, logger: logOf(name) }, { port: 0, host: '127.0.0.1' });
     stops.push(() => served.stop());
     subgraphs[name] = { url: `${served.url}/graphql`, origin: served.url, built: served.built, queries, databaseUrl: database.url, env };
   }
@@ -181,7 +187,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
 export async function startReplica(stack: TestStack, name: SubgraphName, options: { port?: number; env?: Record<string, string> } = {}) {
   const definition = SUBGRAPHS[name] as unknown as SubgraphDefinition<EnvShape, Record<string, unknown>, BuiltSubgraph>;
   const original = stack.subgraphs[name]!;
-  const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
+  const logger = createLogger(name, process.env.TEST_LOG_LEVEL ?? 'silent');
   // Overrides are parsed like the service's own environment: `CHECKOUT_WORKER: 'false'` is the boolean false.
   const overrideShape = Object.fromEntries(Object.keys(options.env ?? {}).map((key) => [key, definition.envShape[key]!])) as EnvShape;
   const env = { ...original.env, ...parseEnv(overrideShape, options.env) } as Parameters<typeof definition.build>[0]['env'];

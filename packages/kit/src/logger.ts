@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { logCorrelation } from './telemetry/context.ts';
 
 export type { Logger };
 
@@ -25,13 +26,18 @@ export const REDACTED_PATHS = [
   'variables.input.password',
 ];
 
-/** Creates the service logger: JSON lines, secrets redacted, service name on every line. */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+/**
+ * Creates the service logger: JSON lines, secrets redacted, service name on every line, and the current
+ * `trace_id`, `span_id` and `request_id` on every line written while serving a request or running a job.
+ */
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name: service,
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+    mixin: logCorrelation,
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -5,6 +5,8 @@ import { connectDb, type Database, type DbHandle, type Executor } from './db.ts'
 import type { Logger } from './logger.ts';
 import type { Redis } from './redis.ts';
 import { createQueue, type Queue, type QueueSettings } from './queues.ts';
+import { captureTraceContext } from './telemetry/context.ts';
+import { observeOutbox } from './telemetry/outbox-metrics.ts';
 
 /**
  * Transactional outbox: an event is written in the same transaction as the change it describes, and a
@@ -25,6 +27,8 @@ export function outboxTable() {
       payload: jsonb('payload').notNull(),
       createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
       publishedAt: timestamp('published_at', { withTimezone: true, precision: 3 }),
+      /** W3C trace context (and request id) of the writing transaction, continued by the event's consumers. */
+      traceContext: text('trace_context'),
     },
     (t) => [index('outbox_unpublished_idx').on(t.seq).where(sql`${t.publishedAt} is null`)],
   );
@@ -39,6 +43,7 @@ export interface OutboxEvent<TPayload = unknown> {
   payload: TPayload;
   seq: number;
   createdAt: Date;
+  traceContext?: string | null;
 }
 
 /** Writes an event into the outbox with `executor` (pass the transaction of the change). Returns its id. */
@@ -48,7 +53,7 @@ export async function writeOutbox<S extends Record<string, unknown>>(
   event: { type: string; payload: unknown; eventId?: string },
 ): Promise<string> {
   const eventId = event.eventId ?? randomUUID();
-  await (executor as Database<S>).insert(table).values({ eventId, type: event.type, payload: event.payload });
+  await (executor as Database<S>).insert(table).values({ eventId, type: event.type, payload: event.payload, traceContext: captureTraceContext() ?? null });
   return eventId;
 }
 
@@ -168,7 +173,7 @@ export class OutboxRelay {
         .limit(this.options.batchSize ?? 100)
         .for('update', { skipLocked: true });
       if (rows.length === 0) return 0;
-      await this.publishBatch(rows.map((row) => ({ eventId: row.eventId, type: row.type, payload: row.payload, seq: row.seq, createdAt: row.createdAt })));
+      await this.publishBatch(rows.map((row) => ({ eventId: row.eventId, type: row.type, payload: row.payload, seq: row.seq, createdAt: row.createdAt, traceContext: row.traceContext })));
       // clock_timestamp(): when publishing ended, not when this transaction began.
       await tx
         .update(table)
@@ -203,6 +208,7 @@ export class OutboxQueuePublisher<TPayload> {
   readonly queue: Queue<TPayload>;
   readonly relay: OutboxRelay;
   private readonly pool: DbHandle<Record<string, unknown>>;
+  private readonly observed: ReturnType<typeof observeOutbox>;
 
   constructor(options: {
     databaseUrl: string;
@@ -216,6 +222,7 @@ export class OutboxQueuePublisher<TPayload> {
     publishTimeoutMs?: number;
   }) {
     this.pool = connectDb(options.databaseUrl, { outbox: options.table }, { max: 2 });
+    this.observed = observeOutbox(options.settings.logger, options.queueName, this.pool.sql);
     this.queue = createQueue<TPayload>(options.queueName, options.settings, {
       attempts: options.attempts ?? 10,
       backoff: { type: 'exponential', delay: 1_000 },
@@ -243,8 +250,11 @@ export class OutboxQueuePublisher<TPayload> {
       if (failed) throw failed[0];
     };
     // BullMQ's typed `addBulk` narrows job names to the queue's name type; ours are the event types.
-    const queued = (this.queue as Queue).addBulk(events.map((event) => ({ name: event.type, data: event.payload, opts: { jobId: event.eventId } })));
+    const queued = (this.queue as Queue).addBulk(
+      events.map((event) => ({ name: event.type, data: event.payload, opts: { jobId: event.eventId, ...(event.traceContext ? { telemetry: { metadata: event.traceContext } } : {}) } })),
+    );
     await Promise.all([published(), queued]);
+    this.observed.published(events);
   }
 
   start(): void {
@@ -259,6 +269,7 @@ export class OutboxQueuePublisher<TPayload> {
   /** Stops publishing (a round in progress finishes), then closes the queue and the pool. */
   async close(): Promise<void> {
     await this.relay.stop();
+    this.observed.close();
     await this.queue.close();
     await this.pool.close();
   }

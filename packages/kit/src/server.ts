@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -13,6 +13,8 @@ import { attachSubscriptionServer } from './subscriptions.ts';
 import { unstorableTextPlugin } from './text-input.ts';
 import { HttpError, graphqlHttpHandler, sendJson } from './http.ts';
 import type { Logger } from './logger.ts';
+import { registerServicePort } from './telemetry/context.ts';
+import { metricsHandler } from './telemetry/metrics.ts';
 
 /** A plain HTTP route served next to /graphql (e.g. a JWKS document or a webhook). */
 export interface HttpRoute {
@@ -55,9 +57,22 @@ export function createHttpService(options: {
   routes?: HttpRoute[];
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   onStop?: () => Promise<void>;
+  /**
+   * The service this server is: its incoming request spans are attributed to it, and, unless `metricsPath` is
+   * false, it serves its Prometheus metrics on `GET /metrics` (subgraphs: their port is internal).
+   */
+  service?: string;
+  metricsPath?: boolean;
+  /**
+   * Ignore `traceparent`/`tracestate`/`baggage` sent by callers (a public endpoint: clients must not choose
+   * trace ids or force sampling). The request starts a new trace.
+   */
+  dropIncomingTraceContext?: boolean;
 }): HttpService {
   const routes = new Map((options.routes ?? []).map((r) => [`${r.method} ${r.path}`, r.handler]));
-  const server = createServer((req, res) => {
+  if (options.service && options.metricsPath !== false) routes.set('GET /metrics', metricsHandler(options.service));
+  const serverOptions = options.dropIncomingTraceContext ? { IncomingMessage: UntrustedTraceRequest } : {};
+  const server = createServer(serverOptions, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const route = routes.get(`${req.method} ${path}`);
     const work = async () => {
@@ -80,6 +95,7 @@ export function createHttpService(options: {
         server.once('error', reject);
         server.listen(port, host, () => {
           const bound = (server.address() as AddressInfo).port;
+          if (options.service) registerServicePort(bound, options.service);
           resolve({ url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${bound}`, port: bound });
         });
       }),
@@ -91,6 +107,34 @@ export function createHttpService(options: {
       await options.onStop?.();
     },
   };
+}
+
+/** Trace context headers a public endpoint ignores. */
+const TRACE_HEADERS = ['traceparent', 'tracestate', 'baggage'];
+const cleaned = new WeakSet<IncomingMessage>();
+const headersOf = Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'headers');
+
+/**
+ * A request whose trace context headers are gone before anyone reads them: OpenTelemetry's HTTP
+ * instrumentation extracts the parent from `req.headers` before any request listener runs, so the headers
+ * must be dropped when the request object is built. (Node builds `headers` lazily from `rawHeaders`.)
+ */
+class UntrustedTraceRequest extends IncomingMessage {}
+if (headersOf?.get) {
+  Object.defineProperty(UntrustedTraceRequest.prototype, 'headers', {
+    configurable: true,
+    get(this: IncomingMessage) {
+      const headers = headersOf.get!.call(this) as IncomingMessage['headers'];
+      if (!cleaned.has(this)) {
+        for (const name of TRACE_HEADERS) delete headers[name];
+        cleaned.add(this);
+      }
+      return headers;
+    },
+    set(this: IncomingMessage, value: unknown) {
+      headersOf.set?.call(this, value);
+    },
+  });
 }
 
 async function readiness(res: ServerResponse, checks: ReadinessChecks): Promise<void> {
@@ -148,6 +192,7 @@ export async function createSubgraphServer<TContext extends AuthContext>(
   });
   const handler = graphqlHttpHandler(apollo, {
     bodyLimitBytes: options.env.BODY_LIMIT_BYTES,
+    observe: { service: options.name, logger: options.logger },
     context: async (req, _requestId, body) => {
       // Router assertions are bound to the request they were signed for (see requestDigest).
       const caller = await verifyCaller(req.headers, typeof body === 'object' && body !== null ? body : {});
@@ -157,6 +202,7 @@ export async function createSubgraphServer<TContext extends AuthContext>(
   });
   const http = createHttpService({
     logger: options.logger,
+    service: options.name,
     readiness: options.readiness,
     routes: options.routes,
     handle: async (req, res) => {

@@ -4,7 +4,8 @@ import { type EnvShape, loadEnvOrExit, type subgraphEnvShape } from './env.ts';
 import { type Lifecycle, runService } from './lifecycle.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { connectRedis, type Redis } from './redis.ts';
-import type { HttpService } from './server.ts';
+import { createHttpService, type HttpService } from './server.ts';
+import { sendJson } from './http.ts';
 
 /** The variables every subgraph has (see {@link subgraphEnvShape}). */
 export type SubgraphEnv = z.infer<z.ZodObject<typeof subgraphEnvShape>>;
@@ -164,6 +165,10 @@ export function runWorker<S extends EnvShape, TSchema extends Record<string, unk
     const deps = await openDeps(definition, logger, lifecycle);
     const worker = await definition.worker(deps);
     lifecycle.onStop('workers', () => worker.stop());
-    logger.info(`${definition.name} workers ready`);
+    // A worker serves no GraphQL: its Prometheus metrics (and /healthz) get a port of their own.
+    const metrics = createHttpService({ logger, service: `${definition.name}-worker`, handle: async (_req, res) => sendJson(res, 404, { error: 'not found' }) });
+    const { port } = await metrics.listen(Number(process.env.METRICS_PORT ?? 9464), (deps.env as unknown as SubgraphEnv).HOST);
+    lifecycle.onStop('metrics', () => metrics.stop());
+    logger.info({ metricsPort: port }, `${definition.name} workers ready`);
   });
 }

@@ -25,7 +25,7 @@ beforeAll(async () => {
   // The same table a subgraph's drizzle migration creates from `outboxTable()`.
   await handle.sql`create table outbox (
     seq bigserial primary key, event_id uuid not null unique, type text not null, payload jsonb not null,
-    created_at timestamptz(3) not null default now(), published_at timestamptz(3))`;
+    created_at timestamptz(3) not null default now(), published_at timestamptz(3), trace_context text)`;
 });
 afterAll(async () => {
   await handle?.close();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Logger } from '@shopgraph/kit';
+import { counter, SpanKind, withSpan } from '@shopgraph/kit/telemetry';
 import { and, eq, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
 import { PermanentDeliveryError } from '../channels/errors.ts';
 import type { EmailChannel } from '../channels/email.ts';
@@ -20,6 +21,10 @@ const OVERLAPPING_SENDS = 'Sent twice by overlapping attempts (a slow send outli
 export class DeliveryBusyError extends Error {}
 
 type Outcome = { ok: boolean; error: string | null; status: 'SENT' | 'FAILED' | 'DEAD' };
+
+/** Delivery attempts by channel (email, sms, webhook) and the status they left the delivery in. */
+const deliveryAttemptsTotal = () =>
+  counter('notifications', 'shopgraph_notification_deliveries_total', 'Notification delivery attempts by channel and resulting status (SENT, FAILED: retried, DEAD)', ['channel', 'status']);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -111,7 +116,11 @@ export class DispatcherService {
     let failure: unknown = null;
     try {
       this.deps.beforeSend?.(row);
-      await this.send(row);
+      // The send is the end of a checkout's trace: SMTP (no instrumentation of its own), SMS or webhook call.
+      await withSpan(`notification send ${row.content.kind}`, () => this.send(row), {
+        kind: SpanKind.CLIENT,
+        attributes: { 'notification.channel': row.content.kind, 'notification.event_type': row.eventType, 'notification.attempt': attempt },
+      });
       outcome = { ok: true, error: resentNote, status: 'SENT' };
     } catch (error) {
       failure = error;
@@ -119,6 +128,7 @@ export class DispatcherService {
       const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
       outcome = { ok: false, error: message, status: permanent || finalAttempt ? 'DEAD' : 'FAILED' };
     }
+    deliveryAttemptsTotal().inc({ channel: row.content.kind, status: outcome.status });
     this.unrecorded.set(row.id, { claim, outcome });
     await this.deps.afterSend?.(row);
     await this.recordWithRetries(row.id, claim, attempt, outcome);

@@ -1,5 +1,6 @@
 import { createQueue, createWorker, type Job, type Logger, type QueueSettings, recoverableLock } from '@shopgraph/kit';
 import type { Queue, Worker } from 'bullmq';
+import { counter } from '@shopgraph/kit/telemetry';
 import type { CheckoutStarter } from '../services/checkout.service.ts';
 import type { CheckoutSaga } from '../services/checkout-saga.ts';
 
@@ -7,6 +8,9 @@ import type { CheckoutSaga } from '../services/checkout-saga.ts';
 export const CHECKOUT_QUEUE = 'orders.checkout';
 
 export type CheckoutJob = { kind: 'checkout'; orderId: string } | { kind: 'sweep' };
+
+/** Where checkout sagas ended, by the order's status (FULFILLING: success; REJECTED, PAYMENT_FAILED, CANCELLED…). */
+const sagaOutcomes = () => counter('orders', 'shopgraph_checkout_saga_outcomes_total', 'Checkout saga runs by the order status they ended in', ['status']);
 
 const SWEEP_SCHEDULER_ID = 'sweep-unfinished-checkouts';
 
@@ -73,6 +77,7 @@ export function startCheckoutWorker(options: {
         return { resumed: orderIds.length };
       }
       const status = await saga.run(job.data.orderId);
+      sagaOutcomes().inc({ status });
       logger.debug({ orderId: job.data.orderId, status }, 'checkout step done');
       return { status };
     },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Executor } from '@shopgraph/kit';
+import { captureTraceContext } from '@shopgraph/kit/telemetry';
 import { asc, eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import { type OrderRow, type OrderStatus, orders, orderStatusHistory, outbox, type schema } from '../db/schema.ts';
 import { canTransition, IllegalTransition } from './order-status.ts';
@@ -30,8 +31,8 @@ function eventPayload(order: SQL, at: SQL, previousStatus: OrderStatus | null, r
 
 /**
  * Order status changes: the one place an order's status is written. Each change updates the order with a
- * conditional UPDATE, appends a status history row and writes an outbox event (the kit's OrderStatusEvent),
- * in one statement.
+ * conditional UPDATE, appends a status history row and writes an outbox event (the kit's OrderStatusEvent,
+ * with the trace context of the change, as the kit's writeOutbox does), in one statement.
  */
 export class OrderStore {
   constructor(
@@ -71,8 +72,8 @@ export class OrderStore {
         select id, status_seq, status, ${from}::order_status, ${reason}::text from updated
         returning at
       ), event as (
-        insert into ${outbox} (event_id, type, payload)
-        select event.id, ${ORDER_STATUS_EVENT}, ${eventPayload(sql`updated`, sql`history.at`, from, reason)}
+        insert into ${outbox} (event_id, type, payload, trace_context)
+        select event.id, ${ORDER_STATUS_EVENT}, ${eventPayload(sql`updated`, sql`history.at`, from, reason)}, ${captureTraceContext() ?? null}::text
         from updated, history, (select ${randomUUID()}::uuid as id) event
       )
       select * from updated`);
@@ -89,8 +90,8 @@ export class OrderStore {
         values (${order.id}, ${order.statusSeq}, ${order.status}, ${previousStatus}, ${reason})
         returning at
       )
-      insert into ${outbox} (event_id, type, payload)
-      select event.id, ${ORDER_STATUS_EVENT}, ${eventPayload(sql`placed`, sql`history.at`, previousStatus, reason)}
+      insert into ${outbox} (event_id, type, payload, trace_context)
+      select event.id, ${ORDER_STATUS_EVENT}, ${eventPayload(sql`placed`, sql`history.at`, previousStatus, reason)}, ${captureTraceContext() ?? null}::text
       from placed, history, (select ${randomUUID()}::uuid as id) event`);
   }
 
