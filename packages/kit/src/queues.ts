@@ -144,5 +144,14 @@ export function createWorker<TData>(
   };
   const worker = new Worker<TData>(name, traced, { connection: queueConnection(settings.redisUrl), prefix: settings.prefix, ...options });
   worker.on('error', (error) => settings.logger.error({ err: error, queue: name }, 'worker error'));
+  // A job whose worker died is taken up again ('stalled'), or failed without its processor running once it
+  // stalled too often: neither passes through the processor's own job line.
+  worker.on('stalled', (jobId) => settings.logger.warn({ queue: name, jobId }, 'job stalled: its worker stopped renewing the lock; it runs again'));
+  worker.on('failed', (job, error) => {
+    if (/stalled/i.test(error.message)) {
+      processed.inc({ queue: name, outcome: 'failed' });
+      settings.logger.error({ err: error, queue: name, jobId: job?.id, job: job?.name, outcome: 'failed' }, 'job failed: stalled too often');
+    }
+  });
   return worker;
 }
