@@ -58,8 +58,8 @@ export interface RunningSubgraph {
   url: string;
   origin: string;
   built: BuiltSubgraph;
-  /** SQL statements this subgraph has sent. */
-  queries: { count: number };
+  /** SQL statements this subgraph has sent: how many, and the texts of the latest (background work included). */
+  queries: { count: number; statements: string[] };
   databaseUrl: string;
   /** The variables it was started with (a replica starts with the same). */
   env: Record<string, unknown>;
@@ -116,8 +116,13 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     const database = await createTestDatabase(name);
     stops.push(() => database.drop());
     await migrateDb(database.url, definition.migrationsFolder);
-    const queries = { count: 0 };
-    const db: DbHandle<Record<string, unknown>> = connectDb(database.url, definition.dbSchema, { onQuery: () => void (queries.count += 1) });
+    const queries = { count: 0, statements: [] as string[] };
+    const db: DbHandle<Record<string, unknown>> = connectDb(database.url, definition.dbSchema, {
+      onQuery: (query) => {
+        queries.count += 1;
+        if (queries.statements.push(query) > 10_000) queries.statements.splice(0, 5_000);
+      },
+    });
     stops.push(() => db.close());
     const redis: Redis = connectRedis(testRedisUrl(), { keyPrefix: `${uniqueName(name)}:` });
     stops.push(() => redis.quit());
