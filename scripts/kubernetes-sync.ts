@@ -68,7 +68,7 @@ export const TERMINATION_GRACE_SECONDS = 30;
 /** Queues a worker consumes (BullMQ keeps waiting jobs in the list `<prefix>:<queue>:wait`). */
 export const WORKER_QUEUES: Record<string, string[]> = {
   'orders-worker': ['orders.checkout'],
-  'notifications-worker': ['orders.status-changed', 'notifications.deliveries'],
+  'notifications-worker': ['orders.status-changed.notifications', 'notifications.deliveries'],
 };
 
 type Env = Record<string, unknown>;
