@@ -21,6 +21,9 @@ export function checkFirst(first: number | null | undefined): number {
   return n;
 }
 
+/** Score of re-buying a consumable the customer bought (a strong co-purchase neighbour scores about 0.5 to 1). */
+const REBUY_WEIGHT = 0.3;
+
 /** Candidates read per list: enough to fill it after archived, out-of-stock and bought products are left out. */
 const candidatesFor = (first: number) => first * 3 + 10;
 
@@ -90,7 +93,8 @@ export class RecommendationsService {
 
   /**
    * Personal list: co-purchase neighbours of everything the customer bought plus (at VIEW_WEIGHT) content
-   * neighbours of what they viewed lately, summed; minus what they bought unless its category is consumable.
+   * neighbours of what they viewed lately, summed; minus what they bought unless its category is consumable
+   * (then it is suggested again).
    * A customer without history, or whose list comes out short, gets trending products to fill it.
    */
   async forCustomer(customerId: string, first: number): Promise<ProductRef[]> {
@@ -102,6 +106,10 @@ export class RecommendationsService {
         select other_id, score from co_purchases where version = ${ACTIVE_VERSION} and product_id in (select product_id from bought)
         union all
         select other_id, score * ${VIEW_WEIGHT} from similar_products where version = ${ACTIVE_VERSION} and product_id in (select product_id from viewed)
+        union all
+        -- A consumable the customer bought runs out: suggest it again.
+        select m.product_id, ${REBUY_WEIGHT}::float8 from model_products m
+         where m.version = ${ACTIVE_VERSION} and m.product_id in (select product_id from bought) and m.category_slug in ${sqlList([...this.consumableCategories, ''])}
       )
       select s.other_id, sum(s.score) as score
         from scored s
