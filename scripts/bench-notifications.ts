@@ -1,7 +1,7 @@
 /**
  * `npm run bench:notifications`: notification throughput end to end, against a freshly started stack
  * (temporary data directory, free ports) whose mail goes to a real SMTP server in this process. A few customers
- * place real orders; then N order status events are published on `orders.status-changed`, as orders' outbox
+ * place real orders; then N order status events are published on `orders.status-changed.notifications`, as orders' outbox
  * relay does, each with a fresh event id (so each makes one email). It waits until the SMTP server has received
  * every message and prints notifications/s (published → received), the end-to-end latency, and the queue lag
  * (job created → processing started) of the event and delivery queues.
@@ -12,7 +12,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
-import { ORDER_STATUS_QUEUE, type OrderStatus, type OrderStatusEvent, queueConnection } from '@shopgraph/kit';
+import { orderStatusQueue, type OrderStatus, type OrderStatusEvent, queueConnection } from '@shopgraph/kit';
 import { Queue } from 'bullmq';
 import { startSmtpSink } from '../subgraphs/notifications/src/dev/smtp-sink.ts';
 import { DELIVERY_QUEUE } from '../subgraphs/notifications/src/jobs/delivery-queue.ts';
@@ -48,7 +48,7 @@ smtp.onMessage = (mail) => {
 process.env.SMTP_URL = smtp.url;
 const stack = await startBenchStack();
 const redisUrl = `redis://127.0.0.1:${stack.ports.EMBEDDED_REDIS_PORT}`;
-const eventsQueue = new Queue<OrderStatusEvent>(ORDER_STATUS_QUEUE, { connection: queueConnection(redisUrl), prefix: 'shopgraph' });
+const eventsQueue = new Queue<OrderStatusEvent>(orderStatusQueue('notifications'), { connection: queueConnection(redisUrl), prefix: 'shopgraph' });
 const deliveryQueue = new Queue(DELIVERY_QUEUE, { connection: queueConnection(redisUrl), prefix: 'shopgraph' });
 try {
   const url = stack.routerUrl;
@@ -134,7 +134,7 @@ try {
   console.log(`published ${events} events in ${publishSeconds.toFixed(1)} s; SMTP server received ${arrivals.length} of their emails`);
   console.log(`end to end: ${(arrivals.length / seconds).toFixed(0)} notifications/s (${seconds.toFixed(1)} s from first publish to last email received)`);
   console.log(`latency publish → received: p50 ${ms(quantile(latencies, 0.5))}, p99 ${ms(quantile(latencies, 0.99))}, max ${ms(Math.max(...latencies))}`);
-  console.log(`queue lag (job created → processing started), ${ORDER_STATUS_QUEUE}: p50 ${ms(quantile(eventLags, 0.5))}, p99 ${ms(quantile(eventLags, 0.99))} (${eventLags.length} jobs)`);
+  console.log(`queue lag (job created → processing started), ${orderStatusQueue('notifications')}: p50 ${ms(quantile(eventLags, 0.5))}, p99 ${ms(quantile(eventLags, 0.99))} (${eventLags.length} jobs)`);
   console.log(`queue lag (job created → processing started), ${DELIVERY_QUEUE}: p50 ${ms(quantile(deliveryLags, 0.5))}, p99 ${ms(quantile(deliveryLags, 0.99))} (${deliveryLags.length} jobs)`);
   if (arrivals.length < events) process.exitCode = 1;
 } finally {

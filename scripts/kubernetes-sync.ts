@@ -53,6 +53,9 @@ export const RESOURCES: Record<string, { cpu: string; memory: string; memoryLimi
   shipping: { cpu: '100m', memory: '192Mi', memoryLimit: '384Mi' },
   orders: { cpu: '250m', memory: '320Mi', memoryLimit: '640Mi' },
   notifications: { cpu: '150m', memory: '256Mi', memoryLimit: '512Mi' },
+  // Not measured by bench-resources yet: sized like notifications (workers in-process), with headroom for training
+  // (the content model holds the catalog's term vectors in memory).
+  recommendations: { cpu: '150m', memory: '256Mi', memoryLimit: '640Mi' },
   'orders-worker': { cpu: '200m', memory: '320Mi', memoryLimit: '640Mi' },
   'notifications-worker': { cpu: '150m', memory: '256Mi', memoryLimit: '512Mi' },
 };
@@ -68,7 +71,7 @@ export const TERMINATION_GRACE_SECONDS = 30;
 /** Queues a worker consumes (BullMQ keeps waiting jobs in the list `<prefix>:<queue>:wait`). */
 export const WORKER_QUEUES: Record<string, string[]> = {
   'orders-worker': ['orders.checkout'],
-  'notifications-worker': ['orders.status-changed', 'notifications.deliveries'],
+  'notifications-worker': ['orders.status-changed.notifications', 'notifications.deliveries'],
 };
 
 type Env = Record<string, unknown>;

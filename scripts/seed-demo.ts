@@ -3,6 +3,7 @@
  * prices (pricing), stock (inventory) and promotions (pricing). Every step skips what exists, so a
  * seed interrupted half-way completes on the next start, and a seeded shop is left alone.
  */
+import { demoHistory } from './demo-history.ts';
 import { withRetries } from './lib/supervisor.ts';
 import { DEMO_CATEGORIES, DEMO_PROMOTIONS, demoProducts, type DemoProduct } from './demo-catalog.ts';
 
@@ -145,6 +146,31 @@ export async function seedDemoCatalog(routerUrl: string, admin: { email: string;
     }
   });
   if (state.created) log(`demo catalog ready: ${products.length} products in ${DEMO_CATEGORIES.length} categories`);
+
+  // An order history with structure (scripts/demo-history.ts), so that recommendations mean something from the
+  // first start; the admin gets a few orders of their own, so `me { recommendedProducts }` shows a personal list.
+  await step('order history', 'recommendations', async () => {
+    const { recommendationModel: model } = await gql<{ recommendationModel: { orders: number } | null }>('{ recommendationModel { orders } }');
+    if (model && model.orders > 0) return;
+    const idOf = new Map(state.all.map((s) => [s.product.sku, s.found!.id]));
+    const { me } = await gql<{ me: { id: string } }>('{ me { id } }');
+    const history = demoHistory();
+    const mine = history.filter((l) => l.customerId === 'demo-customer-0001').map((l) => ({ ...l, customerId: me.id }));
+    const lines = [...history, ...mine.map((l) => ({ ...l, orderId: `${l.orderId}-admin` }))].map((l) => ({
+      orderId: l.orderId,
+      customerId: l.customerId,
+      productId: idOf.get(l.sku)!,
+      quantity: l.quantity,
+      purchasedAt: l.purchasedAt.toISOString(),
+    }));
+    let imported = 0;
+    for (let i = 0; i < lines.length; i += 2_000) {
+      const data = await gql<{ importPurchaseHistory: number }>('mutation($l: [PurchaseHistoryInput!]!) { importPurchaseHistory(lines: $l) }', { l: lines.slice(i, i + 2_000) });
+      imported += data.importPurchaseHistory;
+    }
+    await gql('mutation { retrainRecommendations { version } }', {});
+    log(`demo order history: ${imported} order lines imported, recommendations training`);
+  });
 }
 
 /**

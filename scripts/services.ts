@@ -53,6 +53,7 @@ export const SUBGRAPHS: ServiceSpec[] = [
   subgraph('shipping', 4007),
   subgraph('orders', 4005, ['users', 'products', 'inventory', 'pricing', 'payments', 'shipping']),
   subgraph('notifications', 4008, ['users', 'orders', 'shipping', 'payments']),
+  subgraph('recommendations', 4009, ['products', 'inventory', 'pricing', 'orders']),
 ];
 
 /**

@@ -42,6 +42,20 @@ describe('demo seed', () => {
       const sample = await gql(router.url, `{ a: product(sku: ${JSON.stringify(products[0]!.sku)}) { price { currency } } b: product(sku: ${JSON.stringify(products.at(-1)!.sku)}) { price { currency } } }`);
       expect(sample.errors).toBeUndefined();
       expect(sample.data).toEqual({ a: { price: { currency: 'EUR' } }, b: { price: { currency: 'EUR' } } });
+
+      // The order history reached recommendations and a model trained on it serves from the first start.
+      const token = (await gql(router.url, 'mutation { login(email: "admin@example.com", password: "admin-password-change-me") { accessToken } }')).data!.login.accessToken as string;
+      const model = await eventually(
+        () => gql(router.url, '{ recommendationModel { status orders } }', {}, { token }),
+        (r) => (r.data?.recommendationModel?.orders ?? 0) > 1_000,
+        120_000,
+      );
+      expect(model.data!.recommendationModel.status).toBe('READY');
+      const lists = await gql(router.url, `{ trendingProducts(first: 5) { id } product(sku: ${JSON.stringify(products[0]!.sku)}) { alsoBought(first: 5) { id } } me { recommendedProducts(first: 5) { id } } }`, {}, { token });
+      expect(lists.errors).toBeUndefined();
+      expect(lists.data!.trendingProducts).toHaveLength(5);
+      expect(lists.data!.product.alsoBought.length).toBeGreaterThan(0);
+      expect(lists.data!.me.recommendedProducts).toHaveLength(5);
     } finally {
       await pricing?.stop();
       await router.stop();

@@ -31,6 +31,7 @@ import { ordersSubgraph } from '../../subgraphs/orders/src/subgraph.ts';
 import { paymentsSubgraph } from '../../subgraphs/payments/src/subgraph.ts';
 import { pricingSubgraph } from '../../subgraphs/pricing/src/subgraph.ts';
 import { productsSubgraph } from '../../subgraphs/products/src/subgraph.ts';
+import { recommendationsSubgraph } from '../../subgraphs/recommendations/src/subgraph.ts';
 import { shippingSubgraph } from '../../subgraphs/shipping/src/subgraph.ts';
 import { usersSubgraph } from '../../subgraphs/users/src/subgraph.ts';
 import type { UsersSubgraph } from '../../subgraphs/users/src/server.ts';
@@ -45,6 +46,7 @@ export const SUBGRAPHS = {
   shipping: shippingSubgraph,
   orders: ordersSubgraph,
   notifications: notificationsSubgraph,
+  recommendations: recommendationsSubgraph,
 };
 export type SubgraphName = keyof typeof SUBGRAPHS;
 
@@ -140,6 +142,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       INTERNAL_SECRET: internalSecret,
       // Mail goes only where a test says (its own SMTP server); by default to a port nothing listens on.
       ...(name === 'notifications' ? { SMTP_URL: 'smtp://127.0.0.1:9' } : {}),
+      // Trainings only when a test asks (retrainRecommendations), not on a schedule.
+      ...(name === 'recommendations' ? { RETRAIN_INTERVAL_MINUTES: '0' } : {}),
       // A busy test machine can take seconds to answer: the calls' deadlines are for hangs, not for speed.
       // Tests about timeouts set their own.
       ...GENEROUS_TIMEOUTS,

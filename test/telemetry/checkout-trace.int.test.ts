@@ -73,7 +73,7 @@ describe('one trace from the router to the email', () => {
     for (const service of ['router', 'orders', 'inventory', 'payments', 'shipping', 'notifications']) expect(services).toContain(service);
     const names = spans.map((span) => span.name);
     expect(names).toContain('orders.checkout process');
-    expect(names).toContain('orders.status-changed process');
+    expect(names).toContain('orders.status-changed.notifications process');
     expect(names).toContain('notifications.deliveries process');
     expect(sentEmails(spans)).toHaveLength(2);
     expect(spans.every((span) => span.traceId !== '0af7651916cd43dd8448eb211c80319c')).toBe(true);
@@ -94,7 +94,7 @@ describe('one trace from the router to the email', () => {
     };
     const chain = ancestry(sentEmails(spans)[0]!).map((span) => `${span.service}:${span.name}`);
     expect(chain).toContain('notifications:notifications.deliveries process');
-    expect(chain).toContain('notifications:orders.status-changed process');
+    expect(chain).toContain('notifications:orders.status-changed.notifications process');
     expect(chain.at(-1)).toMatch(/^router:/);
     // The saga's internal calls are children of the checkout job, answered by each subgraph's server span.
     const checkout = spans.find((span) => span.name === 'orders.checkout process')!;

@@ -23,8 +23,19 @@ export interface ShipmentStatusEvent {
   note?: string | null;
 }
 
-/** BullMQ queue: orders → notifications and other consumers, one job per order status change. */
-export const ORDER_STATUS_QUEUE = 'orders.status-changed';
+/**
+ * Order status changes, fanned out: orders publishes every event once to each subscriber's own BullMQ queue
+ * (`orders.status-changed.<subscriber>`, job id = eventId, all queues in one Redis transaction), so every
+ * consuming service receives every event instead of competing with the others for one queue's jobs.
+ * A new consumer adds its name here and consumes `orderStatusQueue(<its name>)`.
+ */
+export const ORDER_STATUS_TOPIC = 'orders.status-changed';
+export const ORDER_STATUS_SUBSCRIBERS = ['notifications', 'recommendations'] as const;
+export type OrderStatusSubscriber = (typeof ORDER_STATUS_SUBSCRIBERS)[number];
+/** The queue on which `subscriber` receives every order status change. */
+export const orderStatusQueue = (subscriber: OrderStatusSubscriber) => `${ORDER_STATUS_TOPIC}.${subscriber}`;
+/** Every subscriber's queue: where orders' outbox publishes each event. */
+export const ORDER_STATUS_QUEUES: readonly string[] = ORDER_STATUS_SUBSCRIBERS.map(orderStatusQueue);
 /** Redis pub/sub channel prefix of order status changes for live subscriptions: `${prefix}${orderId}`. */
 export const ORDER_STATUS_CHANNEL_PREFIX = 'orders:status:';
 

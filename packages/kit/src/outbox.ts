@@ -4,9 +4,22 @@ import { bigserial, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle
 import { connectDb, type Database, type DbHandle, type Executor } from './db.ts';
 import type { Logger } from './logger.ts';
 import type { Redis } from './redis.ts';
-import { createQueue, type Queue, type QueueSettings } from './queues.ts';
+import { FlowProducer, type JobsOptions } from 'bullmq';
+import { createQueue, queueConnection, type Queue, type QueueSettings } from './queues.ts';
 import { captureTraceContext } from './telemetry/context.ts';
 import { observeOutbox } from './telemetry/outbox-metrics.ts';
+
+/** What the queues of a fan-out share (`orders.status-changed` of `orders.status-changed.<subscriber>`): the outbox's metrics label. */
+function topicOf(queues: string[]): string {
+  if (queues.length === 1) return queues[0]!;
+  const [first, ...rest] = queues.map((queue) => queue.split('.'));
+  const common: string[] = [];
+  for (const [i, part] of first!.entries()) {
+    if (rest.some((other) => other[i] !== part)) break;
+    common.push(part);
+  }
+  return common.length > 0 ? common.join('.') : queues.join('+');
+}
 
 /**
  * Transactional outbox: an event is written in the same transaction as the change it describes, and a
@@ -191,9 +204,12 @@ export interface OutboxPubSub<TPayload> {
 }
 
 /**
- * An outbox relay whose events become BullMQ jobs on one queue: one job per event, named by the event
- * type, job id = event id (a republished event is deduplicated while its job exists; consumers dedupe by
- * event id after that), retried with exponential backoff when the consumer fails. `pubsub` also publishes
+ * An outbox relay whose events become BullMQ jobs on one queue, or on each of several queues (fan-out: one
+ * queue per consuming service, so each receives every event): one job per event and queue, named by the
+ * event type, job id = event id (a republished event is deduplicated while its job exists; consumers dedupe
+ * by event id after that), retried with exponential backoff when the consumer fails. With several queues a
+ * batch is added to all of them in one Redis transaction (BullMQ's `FlowProducer.addBulk`, a MULTI across
+ * queues), so an event reaches either every subscriber or none and is then republished. `pubsub` also publishes
  * each event on Redis pub/sub channels (e.g. for live subscriptions).
  *
  * A batch costs two Redis round trips whatever its size, sent together: one pipeline of PUBLISH commands and
@@ -205,15 +221,22 @@ export interface OutboxPubSub<TPayload> {
  * handling, and the statements of a request are all the request's own.
  */
 export class OutboxQueuePublisher<TPayload> {
+  /** The first (or only) queue. */
   readonly queue: Queue<TPayload>;
+  /** Every queue an event goes to. */
+  readonly queues: Queue<TPayload>[];
   readonly relay: OutboxRelay;
   private readonly pool: DbHandle<Record<string, unknown>>;
   private readonly observed: ReturnType<typeof observeOutbox>;
+  /** Adds one batch to several queues atomically; only for fan-out. */
+  private readonly flows: FlowProducer | undefined;
+  private readonly jobOptions: JobsOptions;
 
   constructor(options: {
     databaseUrl: string;
     table: OutboxTable;
-    queueName: string;
+    /** One queue, or one per subscriber (fan-out). */
+    queueName: string | readonly string[];
     settings: QueueSettings;
     pubsub?: OutboxPubSub<TPayload>;
     attempts?: number;
@@ -222,11 +245,16 @@ export class OutboxQueuePublisher<TPayload> {
     publishTimeoutMs?: number;
   }) {
     this.pool = connectDb(options.databaseUrl, { outbox: options.table }, { max: 2 });
-    this.observed = observeOutbox(options.settings.logger, options.queueName, this.pool.sql);
-    this.queue = createQueue<TPayload>(options.queueName, options.settings, {
-      attempts: options.attempts ?? 10,
-      backoff: { type: 'exponential', delay: 1_000 },
-    });
+    const names = typeof options.queueName === 'string' ? [options.queueName] : [...options.queueName];
+    if (names.length === 0) throw new Error('OutboxQueuePublisher needs at least one queue');
+    this.observed = observeOutbox(options.settings.logger, topicOf(names), this.pool.sql);
+    this.jobOptions = { attempts: options.attempts ?? 10, backoff: { type: 'exponential', delay: 1_000 } };
+    this.queues = names.map((name) => createQueue<TPayload>(name, options.settings, this.jobOptions));
+    this.queue = this.queues[0]!;
+    if (names.length > 1) {
+      this.flows = new FlowProducer({ connection: queueConnection(options.settings.redisUrl), prefix: options.settings.prefix });
+      this.flows.on('error', (error) => options.settings.logger.error({ err: error, queues: names }, 'flow producer error'));
+    }
     const timeoutMs = options.publishTimeoutMs ?? 10_000;
     this.relay = new OutboxRelay({
       db: this.pool.db,
@@ -238,7 +266,7 @@ export class OutboxQueuePublisher<TPayload> {
   }
 
   private async publish(events: OutboxEvent<TPayload>[], pubsub: OutboxPubSub<TPayload> | undefined): Promise<void> {
-    const client = await this.queue.backend.client;
+    const client = await (this.flows ? this.flows.getBackend() : this.queue.backend).client;
     // Commands sent while disconnected would wait in the client's offline queue for the whole outage.
     if (client.status !== 'ready' || (pubsub && pubsub.redis.status !== 'ready')) throw new Error('Redis is not connected');
     const published = async () => {
@@ -249,10 +277,22 @@ export class OutboxQueuePublisher<TPayload> {
       const failed = results.find(([error]) => error);
       if (failed) throw failed[0];
     };
-    // BullMQ's typed `addBulk` narrows job names to the queue's name type; ours are the event types.
-    const queued = (this.queue as Queue).addBulk(
-      events.map((event) => ({ name: event.type, data: event.payload, opts: { jobId: event.eventId, ...(event.traceContext ? { telemetry: { metadata: event.traceContext } } : {}) } })),
-    );
+    // Each job carries the trace context of the transaction that wrote its event (the consumer continues it).
+    const traced = (event: OutboxEvent) => (event.traceContext ? { telemetry: { metadata: event.traceContext } } : {});
+    const queued = this.flows
+      ? this.flows.addBulk(
+          events.flatMap((event) =>
+            this.queues.map((queue) => ({
+              name: event.type,
+              queueName: queue.name,
+              data: event.payload,
+              // A flow job takes no queue defaults: the queue's own (retries, retention) are given explicitly.
+              opts: { ...queue.defaultJobOptions, jobId: event.eventId, ...traced(event) },
+            })),
+          ),
+        )
+      : // BullMQ's typed `addBulk` narrows job names to the queue's name type; ours are the event types.
+        (this.queue as Queue).addBulk(events.map((event) => ({ name: event.type, data: event.payload, opts: { jobId: event.eventId, ...traced(event) } })));
     await Promise.all([published(), queued]);
     this.observed.published(events);
   }
@@ -270,7 +310,8 @@ export class OutboxQueuePublisher<TPayload> {
   async close(): Promise<void> {
     await this.relay.stop();
     this.observed.close();
-    await this.queue.close();
+    await this.flows?.close();
+    for (const queue of this.queues) await queue.close();
     await this.pool.close();
   }
 }

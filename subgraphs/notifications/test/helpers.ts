@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type OrderStatus, type OrderStatusEvent, ORDER_STATUS_QUEUE, queueConnection } from '@shopgraph/kit';
+import { type OrderStatus, type OrderStatusEvent, orderStatusQueue, queueConnection } from '@shopgraph/kit';
 import { gql, testRedisUrl, uniqueName } from '@shopgraph/kit/testing';
 import { Queue } from 'bullmq';
 import { type ParsedMail, simpleParser } from 'mailparser';
@@ -51,7 +51,7 @@ export async function startNotifications(options: { env?: Record<string, string>
   const admin = await adminToken(stack);
   const sql = postgres(stack.subgraphs.notifications!.databaseUrl, { max: 2, onnotice: () => {} });
   const ordersSql = postgres(stack.subgraphs.orders!.databaseUrl, { max: 1, onnotice: () => {} });
-  const orderStatus = new Queue<OrderStatusEvent>(ORDER_STATUS_QUEUE, { connection: queueConnection(testRedisUrl()), prefix });
+  const orderStatus = new Queue<OrderStatusEvent>(orderStatusQueue('notifications'), { connection: queueConnection(testRedisUrl()), prefix });
   return {
     stack,
     admin,
@@ -106,7 +106,7 @@ export function statusEvent(order: { id: string; number: string }, customerId: s
   return { eventId: randomUUID(), orderId: order.id, orderNumber: order.number, customerId, status, previousStatus: null, sequence: 1, reason, at: new Date().toISOString() };
 }
 
-/** Publishes an event on ORDER_STATUS_QUEUE the way orders' outbox relay does (job id = event id). */
+/** Publishes an event on orderStatusQueue('notifications') the way orders' outbox relay does (job id = event id). */
 export async function publish(f: NotificationsFixture, event: OrderStatusEvent, jobId = event.eventId): Promise<void> {
   await f.orderStatus.add('order.status-changed', event, { jobId, attempts: 10, backoff: { type: 'exponential', delay: 200 } });
 }

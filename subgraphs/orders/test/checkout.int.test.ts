@@ -86,7 +86,7 @@ describe('checkout', () => {
     expect(events.every((e) => e.customerId === customer.id && e.orderNumber === placed.number)).toBe(true);
   });
 
-  it('publishes every status change as a job on the order status queue', async () => {
+  it('publishes every status change as a job on each subscriber\'s order status queue (fan-out)', async () => {
     const a = await newProduct(f);
     const placed = await placeOrder(f, customer, orderInput([{ productId: a, quantity: 1 }]));
     await waitForStatus(f, placed.id);
@@ -95,6 +95,8 @@ describe('checkout', () => {
     for (const event of events) {
       const job = await f.queues.orderStatus.getJob(event.eventId);
       expect(job?.data).toEqual(event);
+      const copy = await f.queues.orderStatusRecommendations.getJob(event.eventId);
+      expect(copy?.data).toEqual(event);
     }
   });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type OrderStatusEvent,
-  ORDER_STATUS_QUEUE,
+  orderStatusQueue,
   PAYMENT_STATUS_QUEUE,
   type PaymentStatusEvent,
   queueConnection,
@@ -34,7 +34,7 @@ export interface OrdersFixture {
   sql: postgres.Sql;
   /** payments' database, to count captures. */
   paymentsSql: postgres.Sql;
-  queues: { checkout: Queue; orderStatus: Queue; shipmentStatus: Queue; paymentStatus: Queue };
+  queues: { checkout: Queue; orderStatus: Queue; orderStatusRecommendations: Queue; shipmentStatus: Queue; paymentStatus: Queue };
   stop(): Promise<void>;
 }
 
@@ -52,7 +52,7 @@ export async function startOrders(env: { orders?: Record<string, string> } = {})
   const sql = postgres(stack.subgraphs.orders!.databaseUrl, { max: 2, onnotice: () => {} });
   const paymentsSql = postgres(stack.subgraphs.payments!.databaseUrl, { max: 1, onnotice: () => {} });
   const queue = (name: string) => new Queue(name, { connection: queueConnection(testRedisUrl()), prefix });
-  const queues = { checkout: queue(CHECKOUT_QUEUE), orderStatus: queue(ORDER_STATUS_QUEUE), shipmentStatus: queue(SHIPMENT_STATUS_QUEUE), paymentStatus: queue(PAYMENT_STATUS_QUEUE) };
+  const queues = { checkout: queue(CHECKOUT_QUEUE), orderStatus: queue(orderStatusQueue('notifications')), orderStatusRecommendations: queue(orderStatusQueue('recommendations')), shipmentStatus: queue(SHIPMENT_STATUS_QUEUE), paymentStatus: queue(PAYMENT_STATUS_QUEUE) };
   return {
     stack,
     admin,

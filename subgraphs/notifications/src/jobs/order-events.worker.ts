@@ -1,9 +1,10 @@
-import { createWorker, type Job, type Logger, ORDER_STATUS_QUEUE, type OrderStatusEvent, type QueueSettings, recoverableLock, SubgraphCallError } from '@shopgraph/kit';
+import { createWorker, type Job, type Logger, orderStatusQueue, type OrderStatusEvent, type QueueSettings, recoverableLock, SubgraphCallError } from '@shopgraph/kit';
 import { DelayedError, type Worker } from 'bullmq';
 import type { PlannerService } from '../services/planner.service.ts';
 
 /**
- * Consumes orders' status events (ORDER_STATUS_QUEUE, job id = event id) and plans their deliveries.
+ * Consumes orders' status events (notifications' own queue of orders' fan-out, `orderStatusQueue('notifications')`,
+ * job id = event id) and plans their deliveries.
  * Only this queue: shipment and payment events belong to orders (BullMQ workers on one queue compete), and
  * every one of them that matters reaches customers as an order status change anyway.
  *
@@ -19,7 +20,7 @@ export function startOrderEventsWorker(options: {
   logger: Logger;
 }): Worker<OrderStatusEvent> {
   return createWorker<OrderStatusEvent>(
-    ORDER_STATUS_QUEUE,
+    orderStatusQueue('notifications'),
     async (job: Job<OrderStatusEvent>, token?: string) => {
       try {
         return { outcome: await options.planner.handle(job.data) };

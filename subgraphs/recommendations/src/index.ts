@@ -1,0 +1,4 @@
+import { runSubgraph } from '@shopgraph/kit';
+import { recommendationsSubgraph } from './subgraph.ts';
+
+runSubgraph(recommendationsSubgraph);
