@@ -164,8 +164,10 @@ export async function seedDemoCatalog(routerUrl: string, admin: { email: string;
       purchasedAt: l.purchasedAt.toISOString(),
     }));
     let imported = 0;
-    for (let i = 0; i < lines.length; i += 2_000) {
-      const data = await gql<{ importPurchaseHistory: number }>('mutation($l: [PurchaseHistoryInput!]!) { importPurchaseHistory(lines: $l) }', { l: lines.slice(i, i + 2_000) });
+    // 800 lines (about 120 KB) a request: the router refuses bodies over 256 KiB.
+    const perRequest = 800;
+    for (let i = 0; i < lines.length; i += perRequest) {
+      const data = await gql<{ importPurchaseHistory: number }>('mutation($l: [PurchaseHistoryInput!]!) { importPurchaseHistory(lines: $l) }', { l: lines.slice(i, i + perRequest) });
       imported += data.importPurchaseHistory;
     }
     await gql('mutation { retrainRecommendations { version } }', {});

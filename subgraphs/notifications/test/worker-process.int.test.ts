@@ -64,6 +64,8 @@ function startWorker(smtp: SmtpSink, env: Record<string, string> = {}): ChildPro
       ...FAST_RETRIES,
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
+      // Any free port for the worker's /metrics: workers of test files running side by side must not share 9464.
+      METRICS_PORT: '0',
       DATABASE_URL: f.stack.subgraphs.notifications!.databaseUrl,
       REDIS_URL: testRedisUrl(),
       QUEUE_PREFIX: f.prefix,

@@ -100,6 +100,8 @@ describe('crash safety', () => {
         ...urls,
         NODE_ENV: 'test',
         LOG_LEVEL: 'silent',
+        // Any free port for the worker's /metrics: workers of test files running side by side must not share 9464.
+        METRICS_PORT: '0',
         DATABASE_URL: f.stack.subgraphs.orders!.databaseUrl,
         REDIS_URL: testRedisUrl(),
         QUEUE_PREFIX: f.prefix,
