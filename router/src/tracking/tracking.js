@@ -283,7 +283,7 @@
       if (body.errors) {
         if (codeOf(body.errors) === 'UNAUTHENTICATED') throw new SessionEnded();
         setMessage(`Could not load the order: ${messageOf(body.errors)}`);
-      } else if (!state.found) {
+      } else if (!state.found && state.timeline.size === 0) {
         setMessage(state.mode === 'mine' ? WAITING : NOT_VISIBLE);
       }
       return;
@@ -307,6 +307,8 @@
   const pick = (object, keys) => Object.fromEntries(keys.filter((k) => object && k in object).map((k) => [k, object[k]]));
 
   function applyEvent(event) {
+    // An event about the order proves it exists: stop saying we wait for it, before its load answers.
+    if ($('order-message').textContent === WAITING) setMessage('');
     if (!state.timeline.has(event.sequence)) {
       const { status, previousStatus, reason, at } = event;
       state.timeline.set(event.sequence, { status, previousStatus, reason, at, source: 'live' });
