@@ -13,6 +13,9 @@
  *
  * `--statements <database>` (e.g. orders): also lists that database's statements per order, most frequent first.
  *
+ * `--tracing <ratio>`: OpenTelemetry tracing on, sampling that ratio (1 = every trace), exported over OTLP/HTTP to a
+ * receiver this script runs; compare runs with and without it for tracing's cost per order.
+ *
  * `--profile <dir>`: every process of the stack writes a V8 CPU profile (`--cpu-prof`) into <dir> when it stops
  * (open them in Chrome DevTools, or summarise with `node scripts/profile-top.ts <file>`).
  */
@@ -23,10 +26,13 @@ import postgres from 'postgres';
 import { startBenchStack } from './lib/bench-stack.ts';
 import { call, numberArg, quantile } from './lib/bench.ts';
 import { cpuByRole, cpuSpent } from './lib/proc.ts';
+import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
 
 const customers = numberArg('customers', 50);
 const profileDir = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : undefined;
 const statementsOf = process.argv.includes('--statements') ? process.argv[process.argv.indexOf('--statements') + 1] : undefined;
+const tracing = process.argv.includes('--tracing') ? process.argv[process.argv.indexOf('--tracing') + 1] : undefined;
+const receiver = tracing ? await startOtlpReceiver() : undefined;
 /** Runs `run` over `items`, ten at a time, and returns the results in order. */
 async function inBatches<T, R>(items: T[], run: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
@@ -42,6 +48,7 @@ const stack = await startBenchStack({
   env: {
     EMBEDDED_PG_SETTINGS: 'shared_preload_libraries=pg_stat_statements',
     DEMO_CARRIER_INTERVAL_SECONDS: '3600',
+    ...(receiver ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER_ARG: tracing! } : {}),
     ...(profileDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim() } : {}),
   },
 });
@@ -80,7 +87,8 @@ try {
     const input = { email: `bench-${i}-${randomBytes(4).toString('hex')}@example.com`, password: 'correct horse battery', name: `Bench ${i}` };
     return (await call<{ register: { accessToken: string } }>(url, 'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }', { input })).register.accessToken;
   });
-  console.log(`checkout benchmark: ${customers} customers checking out at once, on ${process.platform} with ${(await import('node:os')).cpus().length} cores`);
+  const tracingNote = receiver ? `, tracing on (${Number(tracing) * 100} % sampled)` : ', tracing off';
+  console.log(`checkout benchmark: ${customers} customers checking out at once${tracingNote}, on ${process.platform} with ${(await import('node:os')).cpus().length} cores`);
 
   const address = { recipientName: 'Bench', line1: 'Hauptstraße 1', city: 'Berlin', postalCode: '10115', country: 'DE' };
   await inBatches(tokens, (token) => call(url, 'mutation($id: ID!) { addToCart(productId: $id, quantity: 1) { id } }', { id: productId }, token));
@@ -162,6 +170,7 @@ try {
   }
   const allSql = [...sql].filter(([db]) => db !== 'postgres').reduce((a, [, c]) => a + c, 0);
   console.log(`  ${'total'.padEnd(16)} ${((total * 1000) / n).toFixed(1).padStart(12)} ${(allSql / n).toFixed(1).padStart(10)}   (${(n / total).toFixed(1)} orders per CPU-second)`);
+  if (receiver) console.log(`  ${receiver.spans.length} spans received over OTLP`);
   if (statementsOf) {
     console.log(`\n${statementsOf}'s statements per order`);
     const perOrder = [...statementsAfter].map(([query, calls]) => [query, (calls - (statementsBefore.get(query) ?? 0)) / n] as const).filter(([, c]) => c > 0);
@@ -171,4 +180,5 @@ try {
   await admin.end();
   await ordersDb.end();
   await stack.stop();
+  await receiver?.stop();
 }
