@@ -20,7 +20,7 @@
  */
 import { createInternalTokenIssuer } from '@shopgraph/kit';
 import { startBenchStack } from './lib/bench-stack.ts';
-import { numberArg, processCpuSeconds, quantile } from './lib/bench.ts';
+import { loadProducts, numberArg, processCpuSeconds, quantile } from './lib/bench.ts';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
 
 const seconds = numberArg('seconds', 10);
@@ -36,28 +36,7 @@ const CATALOG_QUERY = `query Catalog {
 const PRODUCTS_ONLY = `query { products(first: 20, filter: { search: "wool", categorySlug: "apparel" }) {
   edges { node { name sku category { name } } } pageInfo { hasNextPage endCursor } } }`;
 
-async function load(label: string, url: string, body: string, headers: () => Promise<Record<string, string>>) {
-  const latencies: number[] = [];
-  let errors = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const started = performance.now();
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(await headers()) }, body });
-      const json = (await res.json()) as { errors?: unknown; data?: { products?: { edges?: unknown[] } } };
-      latencies.push(performance.now() - started);
-      if (!res.ok || json.errors || !json.data?.products?.edges?.length) errors += 1;
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!.toFixed(1);
-  console.log(
-    `${label.padEnd(34)} ${(latencies.length / elapsed).toFixed(0).padStart(6)} req/s   p50 ${q(0.5).padStart(6)} ms   p99 ${q(0.99).padStart(6)} ms   (${latencies.length} requests, ${errors} errors)`,
-  );
-}
+const load = (label: string, url: string, body: string, headers: () => Promise<Record<string, string>>) => loadProducts(label, url, body, { seconds, concurrency, headers });
 
 /** One timed run of `body` against `url`: requests per second and CPU seconds per request of each process. */
 async function run(url: string, body: string, pids: Record<string, number>) {
@@ -128,28 +107,11 @@ if (process.argv.includes('--tracing')) {
 }
 
 if (process.argv.includes('--cache')) {
-  const runs = numberArg('runs', 5);
-  const body = JSON.stringify({ query: CATALOG_QUERY });
-  console.log(`entity cache benchmark: catalog query, ${concurrency} concurrent clients, ${runs} runs of ${seconds} s, median of the runs`);
-  for (const [label, cache] of [['cache off (every entity fetched)', 'false'], ['cache warm (entities from Redis)', 'true']] as const) {
-    const stack = await startBenchStack({ env: { ENTITY_CACHE: cache } });
-    try {
-      const names = ['router', 'products', 'pricing', 'inventory', 'shipping'];
-      const pids = Object.fromEntries(names.map((name) => [name, stack.pidOf(name)]));
-      await run(stack.routerUrl, body, pids); // warm-up: plans cached, connections open, cache filled
-      const results = [];
-      for (let i = 0; i < runs; i++) results.push(await run(stack.routerUrl, body, pids));
-      const median = (values: number[]) => quantile(values, 0.5);
-      const routerMs = median(results.map((r) => r.cpu.router! * 1000));
-      const allMs = median(results.map((r) => Object.values(r.cpu).reduce((a, b) => a + b, 0) * 1000));
-      const errors = results.reduce((a, r) => a + r.errors, 0);
-      console.log(
-        `${label.padEnd(34)} ${median(results.map((r) => r.rps)).toFixed(0).padStart(6)} req/s   CPU per request: router ${routerMs.toFixed(2)} ms, all services ${allMs.toFixed(2)} ms   (${errors} errors)`,
-      );
-    } finally {
-      await stack.stop();
-    }
-  }
+  // The warm-up run fills the cache: the timed runs find every entity in Redis.
+  await compare('entity cache benchmark', [
+    ['cache off (every entity fetched)', { ENTITY_CACHE: 'false' }],
+    ['cache warm (entities from Redis)', { ENTITY_CACHE: 'true' }],
+  ]);
   process.exit(0);
 }
 

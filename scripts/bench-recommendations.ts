@@ -8,7 +8,7 @@
  *   npm run bench:recommendations -- --seconds 10 --concurrency 8
  */
 import { startBenchStack } from './lib/bench-stack.ts';
-import { call, numberArg, quantile } from './lib/bench.ts';
+import { call, loadProducts, numberArg } from './lib/bench.ts';
 
 const seconds = numberArg('seconds', 10);
 const concurrency = numberArg('concurrency', 8);
@@ -16,27 +16,7 @@ const concurrency = numberArg('concurrency', 8);
 const LISTING = `query Listing { products(first: 20, filter: { categorySlug: "outdoor" }) { edges { node { id name slug } } } }`;
 const WITH_ALSO_BOUGHT = `query ListingWithAlsoBought { products(first: 20, filter: { categorySlug: "outdoor" }) { edges { node { id name slug alsoBought(first: 4) { id name } } } } }`;
 
-async function load(label: string, url: string, query: string): Promise<void> {
-  const body = JSON.stringify({ query });
-  const latencies: number[] = [];
-  let errors = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const started = performance.now();
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      const json = (await res.json()) as { errors?: unknown; data?: { products?: { edges?: unknown[] } } };
-      latencies.push(performance.now() - started);
-      if (!res.ok || json.errors || !json.data?.products?.edges?.length) errors += 1;
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = (performance.now() - started) / 1000;
-  console.log(
-    `${label.padEnd(30)} ${(latencies.length / elapsed).toFixed(0).padStart(5)} req/s   p50 ${quantile(latencies, 0.5).toFixed(1).padStart(6)} ms   p99 ${quantile(latencies, 0.99).toFixed(1).padStart(6)} ms   (${latencies.length} requests, ${errors} errors)`,
-  );
-}
+const load = (label: string, url: string, query: string) => loadProducts(label, url, JSON.stringify({ query }), { seconds, concurrency });
 
 const stack = await startBenchStack();
 try {

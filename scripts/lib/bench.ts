@@ -42,3 +42,33 @@ export function quantile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 }
+
+/**
+ * Sends `body` to `url` from `concurrency` clients for `seconds`, and prints requests/s, p50 and p99. An answer
+ * counts as an error unless it is HTTP 2xx without GraphQL errors and lists at least one product.
+ */
+export async function loadProducts(
+  label: string,
+  url: string,
+  body: string,
+  options: { seconds: number; concurrency: number; headers?: () => Promise<Record<string, string>> },
+): Promise<void> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + options.seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const started = performance.now();
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(await options.headers?.()) }, body });
+      const json = (await res.json()) as { errors?: unknown; data?: { products?: { edges?: unknown[] } } };
+      latencies.push(performance.now() - started);
+      if (!res.ok || json.errors || !json.data?.products?.edges?.length) errors += 1;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  console.log(
+    `${label.padEnd(34)} ${(latencies.length / elapsed).toFixed(0).padStart(6)} req/s   p50 ${quantile(latencies, 0.5).toFixed(1).padStart(6)} ms   p99 ${quantile(latencies, 0.99).toFixed(1).padStart(6)} ms   (${latencies.length} requests, ${errors} errors)`,
+  );
+}
