@@ -12,6 +12,7 @@
  *   windows left by design (notifications killed after the SMTP server accepted a message and before it was
  *   recorded, or a send slower than its claim's lease overlapped by another attempt: sent again with the same
  *   Message-ID, and flagged in the delivery's lastError), counted apart,
+ * - recommendations learnt of every paid order (its own queue of the order-event fan-out),
  * - no process exited other than the ones killed,
  * - every outbox published what was written before recovery within 15 s of it,
  * - every error a client saw was SERVICE_UNAVAILABLE with `retryable: true` (a refused connection to the
@@ -31,7 +32,7 @@ const CUSTOMERS = Number(process.env.FAULT_CUSTOMERS ?? 8);
 const STOCK = Number(process.env.FAULT_STOCK ?? 150);
 const OUTAGE_MS = 5_000;
 const SETTLED = ['FULFILLING', 'SHIPPED', 'DELIVERED', 'REJECTED', 'PAYMENT_FAILED', 'CANCELLED', 'REFUNDED'];
-const KILLED = ['users', 'products', 'inventory', 'pricing', 'payments', 'shipping', 'orders', 'notifications', 'router'];
+const KILLED = ['users', 'products', 'inventory', 'pricing', 'payments', 'shipping', 'orders', 'notifications', 'recommendations', 'router'];
 const OUTBOXES = ['orders', 'payments', 'shipping', 'pricing'];
 const ADDRESS = { recipientName: 'Fault Test', line1: 'Hauptstraße 1', city: 'Berlin', postalCode: '10115', country: 'DE' };
 
@@ -227,7 +228,7 @@ describe('faults under checkout load', () => {
     await Promise.all(load);
 
     const database = (name: string) => postgres(`postgres://postgres:postgres@127.0.0.1:${stack.ports.EMBEDDED_PG_PORT}/shopgraph_${name}`, { max: 1, onnotice: () => {} });
-    const dbs = Object.fromEntries(['orders', 'payments', 'shipping', 'pricing', 'inventory', 'notifications'].map((name) => [name, database(name)])) as Record<string, postgres.Sql>;
+    const dbs = Object.fromEntries(['orders', 'payments', 'shipping', 'pricing', 'inventory', 'notifications', 'recommendations'].map((name) => [name, database(name)])) as Record<string, postgres.Sql>;
     try {
       // Outboxes: what was written before recovery is published within 15 s of it.
       const stale = async () => {
@@ -274,6 +275,21 @@ describe('faults under checkout load', () => {
       const unexplained = duplicates.filter((id) => !flagged.some((row) => row.id === id && /may have two copies/.test(row.last_error ?? '')));
       const [resent] = await dbs.notifications!`select count(*)::int as n from notification_deliveries where last_error like '%may have two copies%'`;
 
+      // Recommendations gets every order event on its own queue of the fan-out: each paid order's purchase is
+      // recorded (at most once per order and product: the table's primary key).
+      const paid = orders.filter((o) => ['PAID', 'FULFILLING', 'SHIPPED', 'DELIVERED'].includes(o.status)).map((o) => o.id);
+      const unrecordedNow = async () => {
+        if (paid.length === 0) return [];
+        const rows = (await dbs.recommendations!`select distinct order_id from purchases where order_id in ${dbs.recommendations!(paid)}`) as unknown as Array<{ order_id: string }>;
+        const recorded = new Set(rows.map((row) => row.order_id));
+        return paid.filter((id) => !recorded.has(id));
+      };
+      let unrecorded = await unrecordedNow();
+      for (let i = 0; i < 60 && unrecorded.length > 0; i++) {
+        await sleep(500);
+        unrecorded = await unrecordedNow();
+      }
+
       // Processes: the supervisor says every exit; only the killed ones may have exited, each once, by SIGKILL.
       const exits = [...stack.output().matchAll(/(\S+) exited \(([^)]+)\)/g)].map((m) => `${m[1]} (${m[2]})`);
 
@@ -294,6 +310,7 @@ describe('faults under checkout load', () => {
         duplicatesFromAKilledWorkerMidSend: duplicates.length - unexplained.length,
         resentAfterAKilledWorker: resent!.n,
         missingPlacedEmails: missingPlaced().length,
+        paidOrdersRecommendationsMissed: unrecorded.length,
         outboxesNotDrainedIn15s: unpublished,
         exits,
         clientErrors: outageErrors.length,
@@ -309,6 +326,7 @@ describe('faults under checkout load', () => {
       expect.soft(stock?.available ?? 0, 'available stock').toBeGreaterThanOrEqual(0);
       expect.soft(unexplained, 'deliveries mailed more than once, other than by a worker killed between the SMTP answer and the record').toEqual([]);
       expect.soft(summary.missingPlacedEmails, 'orders without their "placed" email').toBe(0);
+      expect.soft(unrecorded, 'paid orders recommendations never learnt of').toEqual([]);
       expect.soft(exits.sort(), 'process exits').toEqual(killed.map((name) => `${name} (SIGKILL)`).sort());
       expect.soft(unpublished, 'outbox events written before recovery and unpublished 15 s after it').toEqual([]);
       expect.soft(summary.wrongErrors, 'errors clients saw that were not SERVICE_UNAVAILABLE with retryable: true').toEqual([]);
