@@ -81,6 +81,30 @@ describe('federated subscriptions', () => {
     track.unsubscribe();
   });
 
+  it('replays the changes after afterSequence, then goes live: a client that read the order first misses none', async () => {
+    const product = await newProduct(f);
+    const customer = await newCustomer(f);
+    const order = await placeOrder(f, customer, orderInput([{ productId: product, quantity: 1 }]));
+    await waitForStatus(f, order.id, ['FULFILLING']);
+    const query = 'subscription($id: ID!, $after: Int) { orderStatusChanged(orderId: $id, afterSequence: $after) { status sequence } }';
+    // The client's last known change was RESERVED (2): PAID and FULFILLING happened since.
+    const track = subscribe(client(customer.token), query, { id: order.id, after: 2 });
+    const replayed = await track.until(2);
+    expect(replayed.map((r) => r.data!.orderStatusChanged)).toEqual([
+      { status: 'PAID', sequence: 3 },
+      { status: 'FULFILLING', sequence: 4 },
+    ]);
+    await moveShipment(f, await shipmentOf(f, order.id), 'IN_TRANSIT');
+    const all = await track.until(3);
+    expect(all[2]!.data!.orderStatusChanged).toEqual({ status: 'SHIPPED', sequence: 5 });
+    expect(track.error).toBeUndefined();
+    track.unsubscribe();
+
+    const refused = subscribe(client(customer.token), query, { id: order.id, after: -1 });
+    await refused.ended();
+    expect(JSON.stringify(refused.error)).toContain('BAD_USER_INPUT');
+  });
+
   it('resolves an event once for subscribers who would resolve it alike', async () => {
     const product = await newProduct(f);
     const customer = await newCustomer(f);

@@ -21,7 +21,7 @@ var shopgraphTrackingOperations = (function () {
       statusHistory { status previousStatus reason at }
     }
   }`,
-    STATUS_CHANGED: `subscription TrackOrder($id: ID!) { orderStatusChanged(orderId: $id) { ${EVENT_FIELDS} } }`,
+    STATUS_CHANGED: `subscription TrackOrder($id: ID!, $after: Int) { orderStatusChanged(orderId: $id, afterSequence: $after) { ${EVENT_FIELDS} } }`,
     MY_UPDATES: `subscription TrackMyOrders { myOrderUpdates { ${EVENT_FIELDS} } }`,
   });
 })();

@@ -283,8 +283,9 @@
       if (body.errors) {
         if (codeOf(body.errors) === 'UNAUTHENTICATED') throw new SessionEnded();
         setMessage(`Could not load the order: ${messageOf(body.errors)}`);
-      } else if (!state.found && state.timeline.size === 0) {
-        setMessage(state.mode === 'mine' ? WAITING : NOT_VISIBLE);
+      } else if (!state.found && state.timeline.size === 0 && state.mode === 'mine') {
+        // (Not found while following the order itself: its subscription says why, NOT_FOUND or FORBIDDEN.)
+        setMessage(WAITING);
       }
       return;
     }
@@ -353,14 +354,14 @@
   const backoff = (attempt) => Math.min(10000, 500 * 2 ** attempt) * (0.75 + Math.random() / 2);
 
   /**
-   * The two ways to follow the order: `orderStatusChanged` for an order that exists, and the customer's
-   * `myOrderUpdates`, filtered to this order, while it does not exist yet (a storefront may open the page
-   * before `placeOrder` has answered). Both are subscribed before the order is loaded, so no change falls
-   * in between.
+   * The two ways to follow the order: `orderStatusChanged` for an order that exists, from the last change the
+   * page knows (`afterSequence`: orders replays what came after it, so nothing falls between the load and the
+   * subscription), and the customer's `myOrderUpdates`, filtered to this order, while it does not exist yet (a
+   * storefront may open the page before `placeOrder` has answered).
    */
   const MODES = {
     order: {
-      request: () => ({ query: STATUS_CHANGED, variables: { id: ORDER_ID } }),
+      request: () => ({ query: STATUS_CHANGED, variables: { id: ORDER_ID, after: state.snapshotSequence } }),
       event: (data) => data.orderStatusChanged,
     },
     mine: {
@@ -455,7 +456,11 @@
     if (client) void client.dispose();
   }
 
-  /** Subscribe first, then load: nothing that happens in between is lost, and sequences dedupe overlap. */
+  /**
+   * Load, then subscribe after the last change the load saw: orders replays anything newer, and sequences
+   * dedupe overlap. (Subscribing first instead is not enough: graphql-ws does not say when a subscription has
+   * reached orders, and a change before that would be in neither.)
+   */
   function startTracking(token) {
     stopTracking();
     Object.assign(state, { token, failures: 0, found: false, order: null, snapshotSequence: 0 });
@@ -467,8 +472,10 @@
     showView('order');
     setMessage('Loading your order…');
     state.client = createClient();
-    subscribe('order');
-    void loadOrder();
+    const client = state.client;
+    void loadOrder().then(() => {
+      if (state.client === client && state.token) subscribe('order');
+    });
   }
 
   // ---- start ---------------------------------------------------------------------------------------------

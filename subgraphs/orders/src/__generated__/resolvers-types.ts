@@ -339,7 +339,11 @@ export type Subscription = {
   __typename?: 'Subscription';
   /** Every status change of every order of the signed-in customer, from now on. */
   myOrderUpdates: OrderStatusEvent;
-  /** Every status change of one order from now on: its customer's or, for admins, anyone's. */
+  /**
+   * Every status change of one order: its customer's or, for admins, anyone's. From now on; or, with
+   * `afterSequence`, every change after that one (replayed from the order's history, then live), so a client that
+   * read the order first misses nothing that happened since (`statusHistory` entry i is sequence i + 1; 0 = all).
+   */
   orderStatusChanged: OrderStatusEvent;
 };
 
@@ -349,6 +353,7 @@ export type Subscription = {
  * arrives once, in order; if the connection to orders is lost, the changes made meanwhile are replayed.
  */
 export type SubscriptionOrderStatusChangedArgs = {
+  afterSequence?: InputMaybe<Scalars['Int']['input']>;
   orderId: Scalars['ID']['input'];
 };
 
