@@ -63,8 +63,8 @@ const FAMILIES: Family[] = [
 const ADJECTIVES = ['Classic', 'Nordic', 'Everyday', 'Heritage', 'Alpine', 'Coastal', 'Urban', 'Studio', 'Field', 'Harbor', 'Meadow', 'Summit'];
 const COLOURS = ['Charcoal', 'Oat', 'Forest', 'Ink', 'Rust', 'Sand', 'Slate', 'Berry'];
 
-/** mulberry32: a tiny deterministic PRNG. */
-function random(seed: number): () => number {
+/** mulberry32: a tiny deterministic PRNG (the demo catalog and the demo order history). */
+export function random(seed: number): () => number {
   let a = seed;
   return () => {
     a |= 0;

@@ -5,7 +5,7 @@
  * again. `npm start` imports it into recommendations (scripts/seed-demo.ts); scripts/eval-recommendations.ts
  * splits it by time to measure the models. A seeded PRNG, so every run sees the same history.
  */
-import { type DemoProduct, demoProducts } from './demo-catalog.ts';
+import { type DemoProduct, demoProducts, random } from './demo-catalog.ts';
 
 export interface HistoryLine {
   orderId: string;
@@ -14,18 +14,6 @@ export interface HistoryLine {
   sku: string;
   quantity: number;
   purchasedAt: Date;
-}
-
-/** mulberry32, as in demo-catalog.ts. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The category bought again and again (soap runs out); recommendations' CONSUMABLE_CATEGORY_SLUGS default. */
