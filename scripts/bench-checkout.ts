@@ -24,14 +24,14 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { startBenchStack } from './lib/bench-stack.ts';
-import { call, numberArg, quantile } from './lib/bench.ts';
+import { call, numberArg, quantile, stringArg } from './lib/bench.ts';
 import { cpuByRole, cpuSpent } from './lib/proc.ts';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
 
 const customers = numberArg('customers', 50);
-const profileDir = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : undefined;
-const statementsOf = process.argv.includes('--statements') ? process.argv[process.argv.indexOf('--statements') + 1] : undefined;
-const tracing = process.argv.includes('--tracing') ? process.argv[process.argv.indexOf('--tracing') + 1] : undefined;
+const profileDir = stringArg('profile');
+const statementsOf = stringArg('statements');
+const tracing = stringArg('tracing');
 const receiver = tracing ? await startOtlpReceiver() : undefined;
 /** Runs `run` over `items`, ten at a time, and returns the results in order. */
 async function inBatches<T, R>(items: T[], run: (item: T) => Promise<R>): Promise<R[]> {

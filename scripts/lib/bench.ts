@@ -17,6 +17,12 @@ export function numberArg(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
+/** `--name <value>` from the command line, or undefined. */
+export function stringArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
 /** `--name 1,2,3` from the command line, or `fallback`. */
 export function listArg(name: string, fallback: number[]): number[] {
   const i = process.argv.indexOf(`--${name}`);
