@@ -2,9 +2,13 @@
  * Summarises a V8 CPU profile (`.cpuprofile`, from `node --cpu-prof`): the functions with the most self time,
  * and the packages (or source folders) that time falls in.
  *
- *   node --import tsx scripts/profile-top.ts <file.cpuprofile> [--top 25]
+ *   node --import tsx scripts/profile-top.ts <file.cpuprofile> [--top 25] [--share prom-client,pino,firstErrorCode]
+ *
+ * `--share a,b,…`: the self-time share of the frames whose function name or script URL contains each of the given
+ * texts, module top-level code left out (that is import time, not work): what one library or function costs.
  */
 import { readFileSync } from 'node:fs';
+import { numberArg, stringArg } from './lib/bench.ts';
 
 interface Node {
   id: number;
@@ -18,8 +22,9 @@ interface Profile {
 }
 
 const file = process.argv[2];
-if (!file) throw new Error('usage: profile-top.ts <file.cpuprofile> [--top N]');
-const top = Number(process.argv.includes('--top') ? process.argv[process.argv.indexOf('--top') + 1] : 25);
+if (!file) throw new Error('usage: profile-top.ts <file.cpuprofile> [--top N] [--share a,b,…]');
+const top = numberArg('top', 25);
+const shares = (stringArg('share') ?? '').split(',').filter(Boolean);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const selfUs = new Map<number, number>();
@@ -37,6 +42,7 @@ function placeOf(url: string, name: string): string {
 
 const functions = new Map<string, number>();
 const places = new Map<string, number>();
+const shared = new Map(shares.map((text) => [text, 0]));
 let total = 0;
 for (const [id, us] of selfUs) {
   const node = byId.get(id)!;
@@ -45,6 +51,7 @@ for (const [id, us] of selfUs) {
   if (functionName === '(idle)') continue;
   const key = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(dist|subgraphs|router|packages)\//, '$1/')}:${lineNumber + 1}`;
   functions.set(key, (functions.get(key) ?? 0) + us);
+  if (functionName) for (const text of shares) if (functionName.includes(text) || url.includes(text)) shared.set(text, shared.get(text)! + us);
   const place = placeOf(url, functionName);
   places.set(place, (places.get(place) ?? 0) + us);
 }
@@ -54,5 +61,9 @@ const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)} %`;
 console.log(`${file}: ${(busy / 1e6).toFixed(2)} s busy of ${(total / 1e6).toFixed(2)} s sampled`);
 console.log('\nself time by package / folder');
 for (const [place, us] of [...places].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(us)}  ${place}`);
+if (shares.length > 0) {
+  console.log('\nshare of self time (module top-level code left out)');
+  for (const [text, us] of shared) console.log(`  ${((100 * us) / busy).toFixed(2).padStart(6)} %  ${text}`);
+}
 console.log(`\ntop ${top} functions by self time`);
 for (const [key, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${key}`);
