@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { startBenchStack } from './lib/bench-stack.ts';
 import { call, numberArg, quantile, stringArg } from './lib/bench.ts';
+import { grown, PG_STAT_STATEMENTS_SETTINGS, statementCounter } from './lib/pg-statements.ts';
 import { cpuByRole, cpuSpent } from './lib/proc.ts';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
 
@@ -46,32 +47,19 @@ const DONE = new Set(['FULFILLING', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REJECT
 // pg_stat_statements counts SQL statements; the demo carrier stays still (no shipping moves inside the window).
 const stack = await startBenchStack({
   env: {
-    EMBEDDED_PG_SETTINGS: 'shared_preload_libraries=pg_stat_statements',
+    ...PG_STAT_STATEMENTS_SETTINGS,
     DEMO_CARRIER_INTERVAL_SECONDS: '3600',
     ...(receiver ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER_ARG: tracing! } : {}),
     ...(profileDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim() } : {}),
   },
 });
 const pgUrl = `postgres://postgres:postgres@127.0.0.1:${stack.ports.EMBEDDED_PG_PORT}`;
-const admin = postgres(`${pgUrl}/postgres`, { max: 1, onnotice: () => {} });
+const counter = await statementCounter(stack.ports.EMBEDDED_PG_PORT!);
 const ordersDb = postgres(`${pgUrl}/shopgraph_orders`, { max: 1 });
 try {
   const url = stack.routerUrl;
-  await admin`create extension if not exists pg_stat_statements`;
-  const statements = async () =>
-    new Map(
-      (await admin<Array<{ datname: string; calls: string }>>`select d.datname, sum(s.calls)::text as calls from pg_stat_statements s join pg_database d on d.oid = s.dbid group by d.datname`).map((r) => [
-        r.datname.replace(/^shopgraph_/, ''),
-        Number(r.calls),
-      ]),
-    );
-  /** Calls per normalised statement of one database (pg_stat_statements' query text). */
-  const statementCalls = async (database: string) =>
-    new Map(
-      (
-        await admin<Array<{ query: string; calls: string }>>`select s.query, sum(s.calls)::text as calls from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = ${`shopgraph_${database}`} group by s.query`
-      ).map((r) => [r.query, Number(r.calls)]),
-    );
+  const statements = counter.byDatabase;
+  const statementCalls = counter.ofDatabase;
   const mailCount = () => readdirSync(join(stack.dataDir, 'mail')).filter((f) => f.endsWith('.eml')).length;
 
   // A product with enough stock for everyone, priced in the shop's currency.
@@ -173,11 +161,10 @@ try {
   if (receiver) console.log(`  ${receiver.spans.length} spans received over OTLP`);
   if (statementsOf) {
     console.log(`\n${statementsOf}'s statements per order`);
-    const perOrder = [...statementsAfter].map(([query, calls]) => [query, (calls - (statementsBefore.get(query) ?? 0)) / n] as const).filter(([, c]) => c > 0);
-    for (const [query, calls] of perOrder.sort((a, b) => b[1] - a[1])) console.log(`  ${calls.toFixed(2).padStart(6)}  ${query.replace(/\s+/g, ' ').slice(0, 150)}`);
+    for (const [query, calls] of grown(statementsBefore, statementsAfter)) console.log(`  ${(calls / n).toFixed(2).padStart(6)}  ${query.replace(/\s+/g, ' ').slice(0, 150)}`);
   }
 } finally {
-  await admin.end();
+  await counter.end();
   await ordersDb.end();
   await stack.stop();
   await receiver?.stop();

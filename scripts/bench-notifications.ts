@@ -6,7 +6,10 @@
  * every message and prints notifications/s (published → received), the end-to-end latency, and the queue lag
  * (job created → processing started) of the event and delivery queues.
  *
- *   npm run bench:notifications -- --events 10000
+ *   npm run bench:notifications -- --events 10000 [--statements notifications]
+ *
+ * It also prints every process's CPU-ms per email and the SQL statements per email by database;
+ * `--statements <database>` lists that database's statements per email, most frequent first.
  *
  * Worker settings come from the environment as usual (NOTIFY_CONCURRENCY, SMTP_POOL_SIZE).
  */
@@ -17,11 +20,14 @@ import { Queue } from 'bullmq';
 import { startSmtpSink } from '../subgraphs/notifications/src/dev/smtp-sink.ts';
 import { DELIVERY_QUEUE } from '../subgraphs/notifications/src/jobs/delivery-queue.ts';
 import { startBenchStack } from './lib/bench-stack.ts';
-import { call, numberArg, quantile } from './lib/bench.ts';
+import { call, numberArg, quantile, stringArg } from './lib/bench.ts';
+import { grown, PG_STAT_STATEMENTS_SETTINGS, statementCounter } from './lib/pg-statements.ts';
+import { cpuByRole, cpuSpent } from './lib/proc.ts';
 
 const events = numberArg('events', 10_000);
 const customers = numberArg('customers', 10);
 const timeoutMs = numberArg('timeout-seconds', 900) * 1000;
+const statementsOf = stringArg('statements');
 
 const ms = (n: number) => `${n.toFixed(0)} ms`;
 
@@ -46,7 +52,8 @@ smtp.onMessage = (mail) => {
   smtp.messages.length = 0;
 };
 process.env.SMTP_URL = smtp.url;
-const stack = await startBenchStack();
+const stack = await startBenchStack({ env: PG_STAT_STATEMENTS_SETTINGS });
+const counter = await statementCounter(stack.ports.EMBEDDED_PG_PORT!);
 const redisUrl = `redis://127.0.0.1:${stack.ports.EMBEDDED_REDIS_PORT}`;
 const eventsQueue = new Queue<OrderStatusEvent>(orderStatusQueue('notifications'), { connection: queueConnection(redisUrl), prefix: 'shopgraph' });
 const deliveryQueue = new Queue(DELIVERY_QUEUE, { connection: queueConnection(redisUrl), prefix: 'shopgraph' });
@@ -91,6 +98,10 @@ try {
   console.log(`workers: NOTIFY_CONCURRENCY=${process.env.NOTIFY_CONCURRENCY ?? '20 (default)'}, SMTP_POOL_SIZE=${process.env.SMTP_POOL_SIZE ?? '5 (default)'}`);
 
   const published = new Map<string, number>();
+  const cpuBefore = cpuByRole(stack.pid, stack.ports.EMBEDDED_PG_PORT);
+  const smtpCpuBefore = process.cpuUsage();
+  const sqlBefore = await counter.byDatabase();
+  const statementsBefore = statementsOf ? await counter.ofDatabase(statementsOf) : new Map<string, number>();
   const started = Date.now();
   for (let i = 0; i < events; i += 500) {
     const batch = Array.from({ length: Math.min(500, events - i) }, (_, j) => {
@@ -123,6 +134,10 @@ try {
       console.log(`  ${arrived()}/${events} received after ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
   }
+  const cpu = cpuSpent(cpuBefore, cpuByRole(stack.pid, stack.ports.EMBEDDED_PG_PORT));
+  const smtpCpu = process.cpuUsage(smtpCpuBefore);
+  const sql = grown(sqlBefore, await counter.byDatabase()).filter(([db]) => db !== 'postgres');
+  const statementsAfter = statementsOf ? await counter.ofDatabase(statementsOf) : new Map<string, number>();
   const arrivals = [...received].filter(([id]) => published.has(id));
   const latencies = arrivals.map(([id, at]) => at - published.get(id)!);
   const finished = Math.max(...arrivals.map(([, at]) => at));
@@ -136,10 +151,22 @@ try {
   console.log(`latency publish → received: p50 ${ms(quantile(latencies, 0.5))}, p99 ${ms(quantile(latencies, 0.99))}, max ${ms(Math.max(...latencies))}`);
   console.log(`queue lag (job created → processing started), ${orderStatusQueue('notifications')}: p50 ${ms(quantile(eventLags, 0.5))}, p99 ${ms(quantile(eventLags, 0.99))} (${eventLags.length} jobs)`);
   console.log(`queue lag (job created → processing started), ${DELIVERY_QUEUE}: p50 ${ms(quantile(deliveryLags, 0.5))}, p99 ${ms(quantile(deliveryLags, 0.99))} (${deliveryLags.length} jobs)`);
+  // What one email cost each process, over the window from the first publish to the last email received.
+  const perEmail = (seconds: number) => ((seconds * 1000) / Math.max(1, arrivals.length)).toFixed(2).padStart(8);
+  console.log(`\nCPU-ms per email (CPU from /proc; the SMTP server and publisher are this process)`);
+  for (const [role, seconds] of [...cpu].sort((a, b) => b[1] - a[1])) if (seconds > 0) console.log(`  ${role.padEnd(16)} ${perEmail(seconds)}`);
+  console.log(`  ${'bench (SMTP)'.padEnd(16)} ${perEmail((smtpCpu.user + smtpCpu.system) / 1e6)}`);
+  console.log(`  ${'stack total'.padEnd(16)} ${perEmail([...cpu.values()].reduce((a, b) => a + b, 0))}`);
+  console.log(`\nSQL statements per email: ${sql.map(([db, n]) => `${db} ${(n / Math.max(1, arrivals.length)).toFixed(2)}`).join(', ')}`);
+  if (statementsOf) {
+    console.log(`\n${statementsOf}'s statements per email`);
+    for (const [query, calls] of grown(statementsBefore, statementsAfter)) console.log(`  ${(calls / arrivals.length).toFixed(2).padStart(6)}  ${query.replace(/\s+/g, ' ').slice(0, 150)}`);
+  }
   if (arrivals.length < events) process.exitCode = 1;
 } finally {
   await eventsQueue.close();
   await deliveryQueue.close();
+  await counter.end();
   await stack.stop();
   await smtp.stop();
 }

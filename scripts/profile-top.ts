@@ -6,6 +6,8 @@
  *
  * `--share a,b,…`: the self-time share of the frames whose function name or script URL contains each of the given
  * texts, module top-level code left out (that is import time, not work): what one library or function costs.
+ * `--callers name`: whose work the self time of the named native or Node function is (socket writes, say), by the
+ * nearest calling frame outside Node's own code: a package, or a function of the project's code.
  */
 import { readFileSync } from 'node:fs';
 import { numberArg, stringArg } from './lib/bench.ts';
@@ -25,8 +27,11 @@ const file = process.argv[2];
 if (!file) throw new Error('usage: profile-top.ts <file.cpuprofile> [--top N] [--share a,b,…]');
 const top = numberArg('top', 25);
 const shares = (stringArg('share') ?? '').split(',').filter(Boolean);
+const callersOf = stringArg('callers');
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parentOf = new Map<number, Node>();
+for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node);
 const selfUs = new Map<number, number>();
 profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
 
@@ -67,3 +72,19 @@ if (shares.length > 0) {
 }
 console.log(`\ntop ${top} functions by self time`);
 for (const [key, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${key}`);
+
+if (callersOf) {
+  const byCaller = new Map<string, number>();
+  let spent = 0;
+  for (const [id, us] of selfUs) {
+    if (byId.get(id)!.callFrame.functionName !== callersOf) continue;
+    spent += us;
+    let caller = parentOf.get(id);
+    while (caller && (!caller.callFrame.url || caller.callFrame.url.startsWith('node:'))) caller = parentOf.get(caller.id);
+    const place = caller ? placeOf(caller.callFrame.url, caller.callFrame.functionName) : '(none)';
+    const name = caller && /^(dist|subgraphs|router|packages)/.test(place) ? `${place} ${caller.callFrame.functionName || '(anonymous)'}` : place;
+    byCaller.set(name, (byCaller.get(name) ?? 0) + us);
+  }
+  console.log(`\n${callersOf}: ${pct(spent)} of busy time, by nearest caller outside Node`);
+  for (const [name, us] of [...byCaller].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${pct(us)}  ${name}`);
+}

@@ -1,6 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { gql } from '@shopgraph/kit/testing';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schema } from '../src/db/schema.ts';
+import { SecretBox } from '../src/services/secret-box.ts';
+import { WebhooksService } from '../src/services/webhooks.service.ts';
 import {
   type Customer,
   deliveriesOf,
@@ -153,6 +157,25 @@ describe('bad input and access', () => {
       expect(await f.sql`select count(*)::int as n from webhook_endpoints`).toEqual(before);
     });
   }
+
+  it('reads the subscribed endpoints once per time-to-live, not once per event', async () => {
+    const webhooks = new WebhooksService(drizzle(f.sql, { schema }), new SecretBox('x'.repeat(32)), { allowPrivate: true, allowLinkLocal: false }, 60_000);
+    const ids = async () => (await webhooks.subscribers('order.delivered')).map((e) => e.id).sort();
+    const before = await ids();
+    const [added] = await f.sql`insert into webhook_endpoints (url, events, secret_ciphertext) values (${`${receiver.url}/ttl-probe`}, ${['order.delivered']}, 'sealed') returning id`;
+    try {
+      // Within the time-to-live the list is the one read before: the endpoint added behind its back is not in it.
+      expect(await ids()).toEqual(before);
+      expect(await ids()).toEqual(before);
+      // A change made through the service is seen at once.
+      await webhooks.delete(added!.id as string);
+      const { endpoint } = await webhooks.create(`${receiver.url}/ttl-probe-2`, ['order.delivered']);
+      expect(await ids()).toEqual([...before, endpoint.id].sort());
+      await webhooks.delete(endpoint.id);
+    } finally {
+      await f.sql`update webhook_endpoints set deleted_at = now() where url like ${`${receiver.url}/ttl-probe%`}`;
+    }
+  });
 
   it('lists the event types', async () => {
     const res = await gql(f.stack.url, 'query { webhookEventTypes }');

@@ -23,6 +23,7 @@ export class WebhooksService {
     private readonly db: Db,
     private readonly secrets: SecretBox,
     private readonly policy: NetworkPolicy,
+    private readonly subscribersTtlMs = SUBSCRIBERS_TTL_MS,
   ) {}
 
   list(): Promise<WebhookEndpointRow[]> {
@@ -63,13 +64,14 @@ export class WebhooksService {
 
   /**
    * Active endpoints subscribed to `type`. Every event asks, endpoints rarely change: the list is read at most
-   * every `SUBSCRIBERS_TTL_MS` (and at once after a change made through this process; other replicas see a change
+   * every `subscribersTtlMs` (2 s by default; and at once after a change made through this process; other replicas see a change
    * within that time).
    */
   async subscribers(type: EventType): Promise<WebhookEndpointRow[]> {
     if (!this.active || this.active.until < Date.now()) {
-      const until = Date.now() + SUBSCRIBERS_TTL_MS;
-      const rows = this.db.select().from(webhookEndpoints).where(isNull(webhookEndpoints.deletedAt));
+      const until = Date.now() + this.subscribersTtlMs;
+      // execute(): a drizzle query is lazy and would run again on every await of it.
+      const rows = this.db.select().from(webhookEndpoints).where(isNull(webhookEndpoints.deletedAt)).execute();
       this.active = { rows, until };
       rows.catch(() => {
         if (this.active?.rows === rows) this.active = undefined;
