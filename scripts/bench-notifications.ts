@@ -11,7 +11,7 @@
  * It also prints every process's CPU-ms per email and the SQL statements per email by database;
  * `--statements <database>` lists that database's statements per email, most frequent first.
  *
- * Worker settings come from the environment as usual (NOTIFY_CONCURRENCY, SMTP_POOL_SIZE).
+ * Worker settings come from the environment as usual (NOTIFY_CONCURRENCY, NOTIFY_EVENTS_CONCURRENCY, SMTP_POOL_SIZE).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -95,7 +95,7 @@ try {
 
   const statuses: OrderStatus[] = ['PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED'];
   console.log(`notifications benchmark: ${events} order events (${customers} orders, ${statuses.join('/')}) → SMTP, on ${process.platform} with ${cpus().length} cores`);
-  console.log(`workers: NOTIFY_CONCURRENCY=${process.env.NOTIFY_CONCURRENCY ?? '20 (default)'}, SMTP_POOL_SIZE=${process.env.SMTP_POOL_SIZE ?? '5 (default)'}`);
+  console.log(`workers: NOTIFY_CONCURRENCY=${process.env.NOTIFY_CONCURRENCY ?? '20 (default)'}, NOTIFY_EVENTS_CONCURRENCY=${process.env.NOTIFY_EVENTS_CONCURRENCY ?? '100 (default)'}, SMTP_POOL_SIZE=${process.env.SMTP_POOL_SIZE ?? '5 (default)'}`);
 
   const published = new Map<string, number>();
   const cpuBefore = cpuByRole(stack.pid, stack.ports.EMBEDDED_PG_PORT);

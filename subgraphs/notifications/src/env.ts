@@ -19,6 +19,8 @@ export const notificationsEnvShape = {
   NOTIFY_WORKERS: flag('true'),
   /** Delivery jobs processed in parallel per process. */
   NOTIFY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
+  /** Order event jobs processed in parallel per process; those in flight together are planned as one batch. */
+  NOTIFY_EVENTS_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(100),
   /** Attempts of one delivery before it is DEAD, and the first backoff delay (doubling, capped) between them. */
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   NOTIFY_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),

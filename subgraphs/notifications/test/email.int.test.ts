@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { PDFParse } from 'pdf-parse';
 import { gql } from '@shopgraph/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,6 +143,27 @@ describe('exactly once in effect', () => {
     expect(cancelled).toHaveLength(1);
     expect(cancelled[0]!.text).toContain('Testing redelivery');
     expect((await mails(f.smtp)).filter((m) => m.messageId === `<${first!.id}@shopgraph.local>`)).toHaveLength(1);
+  });
+});
+
+describe('planning in batches', () => {
+  it('plans events handled together as one batch, each with its own outcome, and sends each email once', async () => {
+    const fresh = statusEvent(order, customer.id, 'DELIVERED');
+    const processed = statusEvent(order, customer.id, 'CANCELLED', 'Planned before the batch');
+    await f.notifications.planner.handle(processed);
+    const unknown = statusEvent({ id: randomUUID(), number: 'SG-UNKNOWN' }, customer.id, 'SHIPPED');
+    const internal = statusEvent(order, customer.id, 'FULFILLING');
+    const outcomes = await Promise.all([fresh, fresh, processed, unknown, internal].map((event) => f.notifications.planner.handle(event)));
+    expect(outcomes).toEqual(['planned', 'planned', 'duplicate', 'unknown-order', 'ignored']);
+    const [sent] = await waitForDeliveries(f, fresh.eventId, ['SENT']);
+    expect(sent).toMatchObject({ channel: 'EMAIL', status: 'SENT', attempts: 1 });
+    expect(await deliveriesOf(f, fresh.eventId)).toHaveLength(1);
+    expect(await deliveriesOf(f, unknown.eventId)).toEqual([]);
+    expect((await f.sql`select event_id from processed_events where event_id = ${unknown.eventId}`).length).toBe(1);
+    expect((await f.sql`select event_id from processed_events where event_id = ${internal.eventId}`).length).toBe(0);
+    await waitForDeliveries(f, processed.eventId, ['SENT']);
+    const delivered = (await mails(f.smtp, customer.email)).filter((m) => m.subject?.includes(order.number) && m.messageId === `<${sent!.id}@shopgraph.local>`);
+    expect(delivered).toHaveLength(1);
   });
 });
 

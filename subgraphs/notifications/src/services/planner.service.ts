@@ -1,5 +1,6 @@
 import type { Database, Logger, OrderStatusEvent } from '@shopgraph/kit';
-import { and, eq } from 'drizzle-orm';
+import DataLoader from 'dataloader';
+import { and, eq, inArray } from 'drizzle-orm';
 import { deliveries, type DeliveryContent, processedEvents, type schema, type WebhookEndpointRow } from '../db/schema.ts';
 import type { DeliveryQueue } from '../jobs/delivery-queue.ts';
 import { type EventType, eventTypeOf } from './event-types.ts';
@@ -14,13 +15,24 @@ export type PlanOutcome = 'ignored' | 'planned' | 'duplicate' | 'unknown-order';
 
 type NewDelivery = typeof deliveries.$inferInsert;
 
+/** How long the planner gathers concurrent events into one batch, and the most it plans at once. */
+const BATCH_WINDOW_MS = 5;
+const MAX_BATCH = 100;
+
 /**
- * Turns an order status event into deliveries: one row per (event, channel, recipient), written in one
- * transaction with the event's "processed" mark, then one queue job per row. The unique key makes a
+ * Turns order status events into deliveries: one row per (event, channel, recipient), written in one
+ * statement with the events' "processed" marks, then one queue job per row. The unique key makes a
  * redelivered event (queues are at least once) a no-op; a crash between commit and enqueue is repaired by
  * that redelivery, which enqueues the event's pending rows again.
+ *
+ * Events handled at about the same time (the worker runs many jobs at once) are planned together, a batch
+ * costing what one event did: one read of the marks, one of the preferences, one `_entities` request per
+ * subgraph, one insert and one enqueue. A batch fails or succeeds as a whole, and each of its jobs is retried
+ * on its own; every step is idempotent.
  */
 export class PlannerService {
+  private readonly batches: DataLoader<OrderStatusEvent, PlanOutcome>;
+
   constructor(
     private readonly db: Db,
     private readonly deps: {
@@ -31,44 +43,66 @@ export class PlannerService {
       smsEnabled: boolean;
       logger: Logger;
     },
-  ) {}
-
-  async handle(event: OrderStatusEvent): Promise<PlanOutcome> {
-    const type = eventTypeOf(event.status);
-    if (!type) return 'ignored';
-    const [[seen], prefs, endpoints] = await Promise.all([
-      this.db.select({ eventId: processedEvents.eventId }).from(processedEvents).where(eq(processedEvents.eventId, event.eventId)),
-      this.deps.preferences.of(event.customerId),
-      this.deps.webhooks.subscribers(type),
-    ]);
-    if (seen) {
-      await this.enqueuePending(event.eventId);
-      return 'duplicate';
-    }
-    const rows = await this.deliveriesFor(event, type, prefs, endpoints);
-    if (rows === null) {
-      this.deps.logger.warn({ orderId: event.orderId, eventId: event.eventId }, 'order of a status event not found: nothing to send');
-    }
-    // One statement, so atomic without a transaction's extra round trips: the event's mark and its deliveries.
-    const mark = this.db.$with('mark').as(
-      this.db.insert(processedEvents).values({ eventId: event.eventId, eventType: type }).onConflictDoNothing().returning({ eventId: processedEvents.eventId }),
-    );
-    let inserted: Array<{ id: string; resends: number }> = [];
-    if (rows?.length) {
-      inserted = await this.db.with(mark).insert(deliveries).values(rows).onConflictDoNothing().returning({ id: deliveries.id, resends: deliveries.resends });
-    } else {
-      await this.db.with(mark).select({ eventId: mark.eventId }).from(mark);
-    }
-    // Rows another copy of this event inserted first are enqueued by that copy.
-    await this.deps.queue.enqueue(inserted);
-    return rows === null ? 'unknown-order' : 'planned';
+  ) {
+    this.batches = new DataLoader((events) => this.plan(events), {
+      cache: false,
+      maxBatchSize: MAX_BATCH,
+      batchScheduleFn: (callback) => setTimeout(callback, BATCH_WINDOW_MS),
+    });
   }
 
-  private async enqueuePending(eventId: string): Promise<void> {
+  handle(event: OrderStatusEvent): Promise<PlanOutcome> {
+    return this.batches.load(event);
+  }
+
+  private async plan(batch: readonly OrderStatusEvent[]): Promise<PlanOutcome[]> {
+    // One plan per event id (a job redelivered while its first copy still runs may share the batch).
+    const events = [...new Map(batch.filter((e) => eventTypeOf(e.status)).map((e) => [e.eventId, e])).values()];
+    if (events.length === 0) return batch.map(() => 'ignored');
+    const [seenRows, prefs] = await Promise.all([
+      this.db.select({ eventId: processedEvents.eventId }).from(processedEvents).where(inArray(processedEvents.eventId, events.map((e) => e.eventId))),
+      this.deps.preferences.byUserIds([...new Set(events.map((e) => e.customerId))]),
+    ]);
+    const seen = new Set(seenRows.map((row) => row.eventId));
+    const prefsOf = new Map(prefs.map((p) => [p.userId, p]));
+    const fresh = events.filter((e) => !seen.has(e.eventId));
+    const planned = await Promise.all(
+      fresh.map(async (event) => {
+        const type = eventTypeOf(event.status)!;
+        const rows = await this.deliveriesFor(event, type, prefsOf.get(event.customerId)!, await this.deps.webhooks.subscribers(type));
+        if (rows === null) this.deps.logger.warn({ orderId: event.orderId, eventId: event.eventId }, 'order of a status event not found: nothing to send');
+        return { event, type, rows };
+      }),
+    );
+    const outcomes = new Map<string, PlanOutcome>([
+      ...[...seen].map((id) => [id, 'duplicate'] as const),
+      ...planned.map(({ event, rows }) => [event.eventId, rows === null ? 'unknown-order' : 'planned'] as const),
+    ]);
+    const rows = planned.flatMap((p) => p.rows ?? []);
+    let inserted: Array<{ id: string; resends: number }> = [];
+    if (planned.length > 0) {
+      // One statement, so atomic without a transaction's extra round trips: the events' marks and their deliveries.
+      const marks = this.db.$with('mark').as(
+        this.db
+          .insert(processedEvents)
+          .values(planned.map(({ event, type }) => ({ eventId: event.eventId, eventType: type })))
+          .onConflictDoNothing()
+          .returning({ eventId: processedEvents.eventId }),
+      );
+      if (rows.length > 0) inserted = await this.db.with(marks).insert(deliveries).values(rows).onConflictDoNothing().returning({ id: deliveries.id, resends: deliveries.resends });
+      else await this.db.with(marks).select({ eventId: marks.eventId }).from(marks);
+    }
+    // Rows another copy of an event inserted first are enqueued by that copy; a redelivered event's pending ones here.
+    await Promise.all([this.deps.queue.enqueue(inserted), this.enqueuePending([...seen])]);
+    return batch.map((event) => outcomes.get(event.eventId) ?? 'ignored');
+  }
+
+  private async enqueuePending(eventIds: string[]): Promise<void> {
+    if (eventIds.length === 0) return;
     const pending = await this.db
       .select({ id: deliveries.id, resends: deliveries.resends })
       .from(deliveries)
-      .where(and(eq(deliveries.eventId, eventId), eq(deliveries.status, 'PENDING')));
+      .where(and(inArray(deliveries.eventId, eventIds), eq(deliveries.status, 'PENDING')));
     await this.deps.queue.enqueue(pending);
   }
 
