@@ -75,6 +75,10 @@ export class DispatcherService {
 
   /** `finalAttempt`: whether the queue will give up when this attempt fails. */
   async dispatch(deliveryId: string, finalAttempt: boolean): Promise<DispatchOutcome> {
+    // The usual case, a delivery nobody has claimed: claim it and read it in one statement.
+    const fresh = await this.claim(deliveryId, null);
+    if (fresh) return this.sendClaimed(fresh.row, fresh.claim, fresh.row.attempts + 1, null, finalAttempt);
+
     const [row] = await this.db.select().from(deliveries).where(eq(deliveries.id, deliveryId));
     if (!row) return 'missing';
     if (row.status === 'SENT') return 'already-sent';
@@ -97,21 +101,27 @@ export class DispatcherService {
       resentNote = `Sent again after an attempt stopped between claiming and recording it (claimed at ${row.sendingSince?.toISOString()}): the recipient may have two copies with one Message-ID`;
       this.deps.logger.warn({ deliveryId: row.id, claimedAt: row.sendingSince }, 'delivery outcome unknown after a stopped attempt; sending again with the same Message-ID');
     }
+    const claimed = await this.claim(row.id, seenClaim);
+    if (!claimed) throw new DeliveryBusyError('The delivery changed while this attempt claimed it');
+    return this.sendClaimed(claimed.row, claimed.claim, attempt, resentNote, finalAttempt);
+  }
 
+  /**
+   * Claims a delivery that is neither SENT nor DEAD and whose claim is `seenClaim` (none: null), and returns it
+   * as claimed; null when it is not in that state (any more).
+   */
+  private async claim(id: string, seenClaim: string | null): Promise<{ row: DeliveryRow; claim: string } | null> {
     const claim = randomUUID();
-    const [claimed] = await this.db
+    const [row] = await this.db
       .update(deliveries)
       .set({ sendingClaim: claim, sendingSince: new Date() })
-      .where(
-        and(
-          eq(deliveries.id, row.id),
-          notInArray(deliveries.status, ['SENT', 'DEAD']),
-          seenClaim ? eq(deliveries.sendingClaim, seenClaim) : isNull(deliveries.sendingClaim),
-        ),
-      )
-      .returning({ id: deliveries.id });
-    if (!claimed) throw new DeliveryBusyError('The delivery changed while this attempt claimed it');
+      .where(and(eq(deliveries.id, id), notInArray(deliveries.status, ['SENT', 'DEAD']), seenClaim ? eq(deliveries.sendingClaim, seenClaim) : isNull(deliveries.sendingClaim)))
+      .returning();
+    return row ? { row, claim } : null;
+  }
 
+  /** Sends a delivery this attempt has claimed, and records the outcome. */
+  private async sendClaimed(row: DeliveryRow, claim: string, attempt: number, resentNote: string | null, finalAttempt: boolean): Promise<DispatchOutcome> {
     let outcome: Outcome;
     let failure: unknown = null;
     try {
