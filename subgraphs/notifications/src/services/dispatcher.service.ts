@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Logger } from '@shopgraph/kit';
 import { counter, SpanKind, withSpan } from '@shopgraph/kit/telemetry';
-import { and, eq, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, ne, notInArray, sql } from 'drizzle-orm';
 import { PermanentDeliveryError } from '../channels/errors.ts';
 import type { EmailChannel } from '../channels/email.ts';
+import { batched } from './batching.ts';
 import type { InvoiceAttachments, MailAttachment } from './invoice-attachments.ts';
 import type { SmsChannel } from '../channels/sms.ts';
 import type { WebhookChannel } from '../channels/webhook.ts';
@@ -75,9 +76,10 @@ export class DispatcherService {
 
   /** `finalAttempt`: whether the queue will give up when this attempt fails. */
   async dispatch(deliveryId: string, finalAttempt: boolean): Promise<DispatchOutcome> {
-    // The usual case, a delivery nobody has claimed: claim it and read it in one statement.
-    const fresh = await this.claim(deliveryId, null);
-    if (fresh) return this.sendClaimed(fresh.row, fresh.claim, fresh.row.attempts + 1, null, finalAttempt);
+    // The usual case, a delivery nobody has claimed: claim it and read it in one statement (shared by the jobs
+    // that start together).
+    const fresh = await this.claimUnclaimed(deliveryId);
+    if (fresh) return this.sendClaimed(fresh, fresh.sendingClaim!, fresh.attempts + 1, null, finalAttempt);
 
     const [row] = await this.db.select().from(deliveries).where(eq(deliveries.id, deliveryId));
     if (!row) return 'missing';
@@ -105,6 +107,24 @@ export class DispatcherService {
     if (!claimed) throw new DeliveryBusyError('The delivery changed while this attempt claimed it');
     return this.sendClaimed(claimed.row, claimed.claim, attempt, resentNote, finalAttempt);
   }
+
+  /**
+   * Claims each of the deliveries that is neither SENT nor DEAD and has no claim, and returns it as claimed (its
+   * claim a fresh uuid); null for the others. An id asked for twice in one batch is claimed for the first only.
+   */
+  private readonly claimUnclaimed = batched(async (ids: readonly string[]): Promise<Array<DeliveryRow | null>> => {
+    const rows = await this.db
+      .update(deliveries)
+      .set({ sendingClaim: sql`gen_random_uuid()`, sendingSince: new Date() })
+      .where(and(inArray(deliveries.id, [...new Set(ids)]), notInArray(deliveries.status, ['SENT', 'DEAD']), isNull(deliveries.sendingClaim)))
+      .returning();
+    const claimed = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => {
+      const row = claimed.get(id) ?? null;
+      claimed.delete(id);
+      return row;
+    });
+  });
 
   /**
    * Claims a delivery that is neither SENT nor DEAD and whose claim is `seenClaim` (none: null), and returns it
@@ -186,25 +206,8 @@ export class DispatcherService {
   }
 
   private async record(id: string, claim: string, attempt: number, result: Outcome, now: Date): Promise<void> {
-    // One statement (atomic, one round trip): the attempt's log row and the delivery's new state.
-    const logged = this.db.$with('logged').as(
-      this.db.insert(deliveryAttempts).values({ deliveryId: id, attempt, ok: result.ok, error: result.error, at: now }).returning({ id: deliveryAttempts.id }),
-    );
-    const updated = await this.db
-      .with(logged)
-      .update(deliveries)
-      .set({
-        status: result.status,
-        attempts: sql`${deliveries.attempts} + 1`,
-        updatedAt: now,
-        sendingClaim: null,
-        sendingSince: null,
-        ...(result.ok ? { sentAt: now, lastError: result.error } : { lastError: result.error }),
-      })
-      // A sent message is recorded whoever holds the claim now; a failure only by the claim's own attempt.
-      .where(and(eq(deliveries.id, id), ne(deliveries.status, 'SENT'), result.ok ? undefined : or(eq(deliveries.sendingClaim, claim), isNull(deliveries.sendingClaim))))
-      .returning({ id: deliveries.id });
-    if (result.ok && updated.length === 0) {
+    const updated = await this.recordOutcome({ id, claim, attempt, result, at: now });
+    if (result.ok && !updated) {
       // Already SENT, and not by an earlier try of this record (whose sentAt would be `now`): another attempt sent
       // it while this one was sending too (this one's claim had been taken over after outliving the lease), so
       // two copies left. Say so, whichever of the two records last.
@@ -214,4 +217,43 @@ export class DispatcherService {
         .where(and(eq(deliveries.id, id), eq(deliveries.status, 'SENT'), ne(deliveries.sentAt, now)));
     }
   }
+
+  /**
+   * Records outcomes, those of jobs finishing together in one statement (atomic, one round trip): each attempt's
+   * log row and its delivery's new state. A sent message is recorded whoever holds the claim now; a failure only
+   * by the claim's own attempt. Says for each whether its delivery was updated. A delivery twice in one batch
+   * (a resend overlapping a send) is recorded by statements one after the other.
+   */
+  private readonly recordOutcome = batched(async (records: readonly RecordedOutcome[]): Promise<boolean[]> => {
+    const updated = new Set<RecordedOutcome>();
+    for (let rest = [...records]; rest.length > 0; ) {
+      const ids = new Set<string>();
+      const now = rest.filter((r) => !ids.has(r.id) && ids.add(r.id));
+      rest = rest.filter((r) => !now.includes(r));
+      const values = sql.join(
+        now.map((r) => sql`(${r.id}::uuid, ${r.claim}::uuid, ${r.attempt}::int, ${r.result.ok}::boolean, ${r.result.error}::text, ${r.result.status}::notification_status, ${r.at.toISOString()}::timestamptz)`),
+        sql`, `,
+      );
+      const rows = await this.db.execute<{ id: string }>(sql`
+        with v (id, claim, attempt, ok, error, status, at) as (values ${values}),
+        logged as (insert into ${deliveryAttempts} (delivery_id, attempt, ok, error, at) select id, attempt, ok, error, at from v)
+        update ${deliveries} d
+        set status = v.status, attempts = d.attempts + 1, updated_at = v.at, sending_claim = null, sending_since = null,
+            sent_at = case when v.ok then v.at else d.sent_at end, last_error = v.error
+        from v
+        where d.id = v.id and d.status <> 'SENT' and (v.ok or d.sending_claim = v.claim or d.sending_claim is null)
+        returning d.id`);
+      const done = new Set(rows.map((row) => row.id));
+      for (const r of now) if (done.has(r.id)) updated.add(r);
+    }
+    return records.map((r) => updated.has(r));
+  });
+}
+
+interface RecordedOutcome {
+  id: string;
+  claim: string;
+  attempt: number;
+  result: Outcome;
+  at: Date;
 }

@@ -1,8 +1,8 @@
 import type { SubgraphClient } from '@shopgraph/kit';
-import DataLoader from 'dataloader';
 import { createOrdersClient, type OrderEntity } from '../clients/orders.ts';
 import { createShippingClient, type ShipmentEntity } from '../clients/shipping.ts';
 import { type CustomerEntity, createUsersClient } from '../clients/users.ts';
+import { batched } from './batching.ts';
 import type { OrderView } from './templates.ts';
 
 /**
@@ -13,8 +13,6 @@ import type { OrderView } from './templates.ts';
  * changes must be read fresh).
  */
 
-const BATCH_WINDOW_MS = 5;
-
 export interface OrderFacts {
   customer: CustomerEntity | null;
   order: OrderEntity;
@@ -22,29 +20,22 @@ export interface OrderFacts {
 }
 
 export class OrderData {
-  private readonly orders: DataLoader<string, OrderEntity | null>;
-  private readonly users: DataLoader<string, CustomerEntity | null>;
-  private readonly shipments: DataLoader<string, ShipmentEntity | null>;
+  private readonly orders: (id: string) => Promise<OrderEntity | null>;
+  private readonly users: (id: string) => Promise<CustomerEntity | null>;
+  private readonly shipments: (orderId: string) => Promise<ShipmentEntity | null>;
 
   constructor(clients: { users: SubgraphClient; orders: SubgraphClient; shipping: SubgraphClient }) {
-    const loader = <T>(batch: (ids: readonly string[]) => Promise<Array<T | null>>) =>
-      new DataLoader<string, T | null>(batch, {
-        cache: false,
-        maxBatchSize: 100,
-        // Jobs reach this point at slightly different times: a short window gathers them into one request.
-        batchScheduleFn: (callback) => setTimeout(callback, BATCH_WINDOW_MS),
-      });
-    this.orders = loader(createOrdersClient(clients.orders).ordersByIds);
-    this.users = loader(createUsersClient(clients.users).customersByIds);
-    this.shipments = loader(createShippingClient(clients.shipping).shipmentsByOrderIds);
+    this.orders = batched(createOrdersClient(clients.orders).ordersByIds);
+    this.users = batched(createUsersClient(clients.users).customersByIds);
+    this.shipments = batched(createShippingClient(clients.shipping).shipmentsByOrderIds);
   }
 
   /** The order and what belongs to it; null when orders does not know the order. */
   async load(orderId: string, customerId: string, withShipment: boolean): Promise<OrderFacts | null> {
     const [order, customer, shipment] = await Promise.all([
-      this.orders.load(orderId),
-      this.users.load(customerId),
-      withShipment ? this.shipments.load(orderId) : Promise.resolve(null),
+      this.orders(orderId),
+      this.users(customerId),
+      withShipment ? this.shipments(orderId) : Promise.resolve(null),
     ]);
     if (!order) return null;
     return { order, customer, shipment: shipment?.shipment ?? null };

@@ -1,8 +1,8 @@
 import type { Database, Logger, OrderStatusEvent } from '@shopgraph/kit';
-import DataLoader from 'dataloader';
 import { and, eq, inArray } from 'drizzle-orm';
 import { deliveries, type DeliveryContent, processedEvents, type schema, type WebhookEndpointRow } from '../db/schema.ts';
 import type { DeliveryQueue } from '../jobs/delivery-queue.ts';
+import { batched } from './batching.ts';
 import { type EventType, eventTypeOf } from './event-types.ts';
 import { type OrderData, type OrderFacts, orderView } from './order-data.ts';
 import type { Preferences, PreferencesService } from './preferences.service.ts';
@@ -14,10 +14,6 @@ type Db = Database<typeof schema>;
 export type PlanOutcome = 'ignored' | 'planned' | 'duplicate' | 'unknown-order';
 
 type NewDelivery = typeof deliveries.$inferInsert;
-
-/** How long the planner gathers concurrent events into one batch, and the most it plans at once. */
-const BATCH_WINDOW_MS = 5;
-const MAX_BATCH = 100;
 
 /**
  * Turns order status events into deliveries: one row per (event, channel, recipient), written in one
@@ -31,7 +27,7 @@ const MAX_BATCH = 100;
  * on its own; every step is idempotent.
  */
 export class PlannerService {
-  private readonly batches: DataLoader<OrderStatusEvent, PlanOutcome>;
+  readonly handle: (event: OrderStatusEvent) => Promise<PlanOutcome> = batched((events) => this.plan(events));
 
   constructor(
     private readonly db: Db,
@@ -43,17 +39,7 @@ export class PlannerService {
       smsEnabled: boolean;
       logger: Logger;
     },
-  ) {
-    this.batches = new DataLoader((events) => this.plan(events), {
-      cache: false,
-      maxBatchSize: MAX_BATCH,
-      batchScheduleFn: (callback) => setTimeout(callback, BATCH_WINDOW_MS),
-    });
-  }
-
-  handle(event: OrderStatusEvent): Promise<PlanOutcome> {
-    return this.batches.load(event);
-  }
+  ) {}
 
   private async plan(batch: readonly OrderStatusEvent[]): Promise<PlanOutcome[]> {
     // One plan per event id (a job redelivered while its first copy still runs may share the batch).
