@@ -1,3 +1,4 @@
+import { getTableColumns, getTableName, type InferSelectModel, type Table } from 'drizzle-orm';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -59,6 +60,24 @@ export type Transaction<TSchema extends Record<string, unknown>> = Parameters<Pa
 
 /** Either the database or a transaction: what a service method takes to join its caller's transaction. */
 export type Executor<TSchema extends Record<string, unknown>> = Database<TSchema> | Transaction<TSchema>;
+
+/**
+ * Reads rows of `table` that a raw `sql` statement returned (keyed by column name, with the driver's values)
+ * as the rows drizzle's query builder would give: for statements the builder cannot express, such as
+ * data-modifying CTEs (`with updated as (update ... returning *), ... select * from updated`).
+ * A column missing from the row is an error: the statement did not return the table's row.
+ */
+export function rowMapper<T extends Table>(table: T): (raw: Record<string, unknown>) => InferSelectModel<T> {
+  const columns = Object.entries(getTableColumns(table));
+  return (raw) =>
+    Object.fromEntries(
+      columns.map(([key, column]) => {
+        if (!(column.name in raw)) throw new Error(`The row has no column ${column.name} of the table ${getTableName(table)}`);
+        const value = raw[column.name];
+        return [key, value == null ? null : column.mapFromDriverValue(value)];
+      }),
+    ) as InferSelectModel<T>;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Database, Executor } from '@shopgraph/kit';
+import { type Database, type Executor, rowMapper } from '@shopgraph/kit';
 import { captureTraceContext } from '@shopgraph/kit/telemetry';
-import { asc, eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
+import { asc, eq, type SQL, sql } from 'drizzle-orm';
 import { type OrderRow, type OrderStatus, orders, orderStatusHistory, outbox, type schema } from '../db/schema.ts';
 import { canTransition, IllegalTransition } from './order-status.ts';
 
@@ -11,12 +11,8 @@ type Exec = Executor<typeof schema>;
 /** Outbox event type of an order status change (payload: the kit's OrderStatusEvent). */
 export const ORDER_STATUS_EVENT = 'order.status-changed';
 
-const orderColumns = Object.entries(getTableColumns(orders));
-
 /** An orders row as SQL returns it (snake_case, driver values) → the row drizzle would give. */
-function orderFromRow(raw: Record<string, unknown>): OrderRow {
-  return Object.fromEntries(orderColumns.map(([key, column]) => [key, raw[column.name] == null ? null : column.mapFromDriverValue(raw[column.name])])) as OrderRow;
-}
+const orderFromRow = rowMapper(orders);
 
 /**
  * The OrderStatusEvent of the order row `order` (with `event.id` as its id) as SQL, so that the event is

@@ -10,17 +10,20 @@ import {
   notFound,
   parseInput,
   type PaymentStatusEvent,
+  rowMapper,
   serviceUnavailable,
   type Transaction,
   userError,
-  writeOutbox,
 } from '@shopgraph/kit';
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { captureTraceContext } from '@shopgraph/kit/telemetry';
+import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import {
   outbox,
   type PaymentEventKind,
+  paymentEventKindEnum,
   paymentEvents,
   type PaymentRow,
+  type PaymentStatus,
   payments,
   providerEvents,
   type RefundRow,
@@ -69,6 +72,34 @@ const PROVIDER_UNAVAILABLE = 'provider_unavailable';
 
 /** Outbox event type (and BullMQ job name) of a payment status change (payload: the kit's PaymentStatusEvent). */
 export const PAYMENT_STATUS_CHANGED = 'payment.status-changed';
+
+/** A payments row as SQL returns it (snake_case, driver values) → the row drizzle would give. */
+const paymentFromRow = rowMapper(payments);
+
+/**
+ * The PaymentStatusEvent of the payment row `updated` (a CTE of the statement that changed it) as SQL. Built
+ * by the database because `at` is the change's `updated_at`, which only it knows (`now()`); the keys are
+ * checked against PaymentStatusEvent.
+ */
+function statusEventPayload(eventId: string, previousStatus: PaymentStatus, reason: string | null): SQL {
+  const fields: Record<keyof PaymentStatusEvent, SQL> = {
+    eventId: sql`${eventId}::text`,
+    orderId: sql`updated.order_id`,
+    paymentId: sql`updated.id`,
+    status: sql`updated.status`,
+    previousStatus: sql`${previousStatus}::text`,
+    amount: sql`updated.amount`,
+    refundedAmount: sql`updated.refunded_amount`,
+    currency: sql`updated.currency`,
+    reason: sql`${reason}::text`,
+    // As Date#toISOString() writes it (updated_at has millisecond precision).
+    at: sql`to_char(updated.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+  };
+  return sql`jsonb_build_object(${sql.join(
+    Object.entries(fields).map(([key, value]) => sql`${key}::text, ${value}`),
+    sql`, `,
+  )})`;
+}
 
 /**
  * Payments: one per order, captured at most once, refunded at most up to what was captured.
@@ -404,34 +435,41 @@ export class PaymentsService {
     return { payment: updated, refund: refund! };
   }
 
-  /** Changes a locked payment and records the event and its outbox row, in the caller's transaction. */
+  /**
+   * Changes a locked payment and records the event and its outbox row, in the caller's transaction, with one
+   * statement: the history and outbox inserts are data-modifying CTEs that read the updated row, so all three
+   * are written, or none when the update matched nothing.
+   */
   private async transition(
     tx: Tx,
     payment: PaymentRow,
     change: Partial<Omit<PaymentRow, 'id' | 'orderId' | 'createdAt' | 'updatedAt'>> & Pick<PaymentRow, 'status'>,
     event: { kind: PaymentEventKind; amount: number; providerRef: string | null; reason: string | null; actor: Actor },
   ): Promise<PaymentRow> {
-    const [updated] = await tx
+    const update = tx
       .update(payments)
       .set({ ...change, updatedAt: sql`now()` })
-      .where(eq(payments.id, payment.id))
+      // The caller holds the row lock, so the status is the one it decided on; the check makes the event's
+      // previousStatus true by construction rather than by that convention.
+      .where(and(eq(payments.id, payment.id), eq(payments.status, payment.status)))
       .returning();
-    await tx.insert(paymentEvents).values({ paymentId: payment.id, currency: payment.currency, statusAfter: change.status, ...event });
     const eventId = randomUUID();
-    const payload: PaymentStatusEvent = {
-      eventId,
-      orderId: updated!.orderId,
-      paymentId: updated!.id,
-      status: updated!.status,
-      previousStatus: payment.status,
-      amount: updated!.amount,
-      refundedAmount: updated!.refundedAmount,
-      currency: updated!.currency,
-      reason: event.reason,
-      at: updated!.updatedAt.toISOString(),
-    };
-    await writeOutbox(tx, outbox, { type: PAYMENT_STATUS_CHANGED, payload, eventId });
-    return updated!;
+    // getSQL(): the builder itself would be embedded in parentheses of its own, which `as ((...))` rejects.
+    const [row] = await tx.execute<Record<string, unknown>>(sql`
+      with updated as (${update.getSQL()}), recorded as (
+        insert into ${paymentEvents} (payment_id, kind, amount, currency, status_after, provider_ref, reason, actor)
+        select id, ${event.kind}::${sql.identifier(paymentEventKindEnum.enumName)}, ${event.amount}::integer, currency, status,
+          ${event.providerRef}::text, ${event.reason}::text, ${event.actor}::text
+        from updated
+      ), published as (
+        insert into ${outbox} (event_id, type, payload, trace_context)
+        select ${eventId}::uuid, ${PAYMENT_STATUS_CHANGED}::text, ${statusEventPayload(eventId, payment.status, event.reason)}, ${captureTraceContext() ?? null}::text
+        from updated
+      )
+      select * from updated`);
+    // Unreachable under the row lock; were it reached, nothing was written and the caller's transaction rolls back.
+    if (!row) throw new Error(`The payment ${payment.id} is no longer ${payment.status}: it changed without its row lock`);
+    return paymentFromRow(row);
   }
 
   /** The provider's answer, or undefined when it was unavailable. */
