@@ -112,7 +112,9 @@ describe('subscription cleanup', () => {
     const { owner, order } = await fulfilledOrder();
     const c = wsClient(f.stack.url, owner.token);
     for (let i = 0; i < 5; i += 1) subscribe(c, TRACK, { id: order.id });
-    await eventually(async () => f.stack.router.subscriptions.metrics().upstreamSubscriptions, (n) => n === 5);
+    expect(await eventually(async () => f.stack.router.subscriptions.metrics().subscriptions, (n) => n === 5)).toBe(5);
+    // Five identical subscriptions of one viewer: one upstream subscription serves them.
+    expect(f.stack.router.subscriptions.metrics().upstreamSubscriptions).toBe(1);
     expect(await eventually(() => channelSubscribers(order.id), (n) => n === 1)).toBe(1);
     await c.dispose();
     const settled = await eventually(
@@ -124,7 +126,7 @@ describe('subscription cleanup', () => {
 });
 
 describe('subscription limits', () => {
-  let limited: { url: string };
+  let limited: Awaited<ReturnType<typeof startRouter>>;
   beforeAll(async () => {
     const router = await startRouter(f.stack, {
       env: {
@@ -216,7 +218,7 @@ describe('subscription limits', () => {
     }
     // The same connection still serves a valid subscription.
     const valid = subscribe(c, TRACK, { id: order.id });
-    await eventually(async () => f.stack.router.subscriptions.metrics().upstreamSubscriptions, (n) => n > 0);
+    expect(await eventually(async () => limited.router.subscriptions.metrics().upstreamSubscriptions, (n) => n > 0)).toBe(1);
     expect(valid.error).toBeUndefined();
     valid.unsubscribe();
   });

@@ -123,8 +123,9 @@ describe('federated subscriptions', () => {
     const alone = payments.count - before;
     expect(alone).toBeGreaterThan(0);
 
+    const subscribed = f.stack.router.subscriptions.metrics().subscriptions;
     const others = [subscribe(client(customer.token), query, { id: order.id }), subscribe(client(customer.token), query, { id: order.id })];
-    await eventually(async () => f.stack.router.subscriptions.metrics().resumableSubscriptions, (n) => n === 3);
+    await eventually(async () => f.stack.router.subscriptions.metrics().subscriptions, (n) => n === subscribed + 2);
     before = payments.count;
     await move('OUT_FOR_DELIVERY');
     await move('DELIVERED');
@@ -135,5 +136,54 @@ describe('federated subscriptions', () => {
     // Three subscribers, the same viewer and operation: payments answered the event once.
     expect(payments.count - before).toBe(alone);
     for (const sub of [first, ...others]) sub.unsubscribe();
+  });
+
+  it('serves identical subscriptions with one upstream subscription; a replay or another viewer gets its own', async () => {
+    const product = await newProduct(f);
+    const customer = await newCustomer(f);
+    const order = await placeOrder(f, customer, orderInput([{ productId: product, quantity: 1 }]));
+    await waitForStatus(f, order.id, ['FULFILLING']);
+    const metrics = () => f.stack.router.subscriptions.metrics();
+    const settle = async (check: (m: ReturnType<typeof metrics>) => boolean) => {
+      const m = await eventually(async () => metrics(), check, 20_000);
+      expect(check(m), JSON.stringify(m)).toBe(true);
+      return m;
+    };
+    const start = await settle((m) => m.upstreamSubscriptions === m.resumableSubscriptions);
+    const live = 'subscription($id: ID!) { orderStatusChanged(orderId: $id) { status sequence } }';
+    const replay = 'subscription($id: ID!, $after: Int) { orderStatusChanged(orderId: $id, afterSequence: $after) { status sequence } }';
+
+    // Three devices of one customer, the same request: one subscription to orders.
+    const first = subscribe(client(customer.token), live, { id: order.id });
+    await settle((m) => m.resumableSubscriptions === start.resumableSubscriptions + 1);
+    const devices = [first, subscribe(client(customer.token), live, { id: order.id }), subscribe(client(customer.token), live, { id: order.id })];
+    await settle((m) => m.subscriptions === start.subscriptions + 3);
+    expect(metrics().upstreamSubscriptions).toBe(start.upstreamSubscriptions + 1);
+
+    // A replay from the start: the second client asking the same gets its own, not the first one's tail.
+    const history = ['PENDING', 'RESERVED', 'PAID', 'FULFILLING'].map((status, i) => ({ status, sequence: i + 1 }));
+    const replays = [subscribe(client(customer.token), replay, { id: order.id, after: 0 })];
+    expect((await replays[0]!.until(4)).map((r) => r.data!.orderStatusChanged)).toEqual(history);
+    replays.push(subscribe(client(customer.token), replay, { id: order.id, after: 0 }));
+    expect((await replays[1]!.until(4)).map((r) => r.data!.orderStatusChanged)).toEqual(history);
+    expect(metrics().upstreamSubscriptions).toBe(start.upstreamSubscriptions + 3);
+
+    // Another viewer (an admin) with the same request: authorised and served on its own.
+    const admin = subscribe(client(f.admin), live, { id: order.id });
+    await settle((m) => m.resumableSubscriptions === start.resumableSubscriptions + 4);
+
+    await moveShipment(f, await shipmentOf(f, order.id), 'IN_TRANSIT');
+    const shipped = { status: 'SHIPPED', sequence: 5 };
+    for (const sub of [...devices, admin]) expect((await sub.until(1)).map((r) => r.data!.orderStatusChanged)).toEqual([shipped]);
+    for (const sub of replays) expect((await sub.until(5)).map((r) => r.data!.orderStatusChanged)).toEqual([...history, shipped]);
+
+    // Leaving one by one: the shared upstream subscription ends with its last client.
+    devices[0]!.unsubscribe();
+    devices[1]!.unsubscribe();
+    await settle((m) => m.subscriptions === start.subscriptions + 4);
+    expect(metrics().upstreamSubscriptions).toBe(start.upstreamSubscriptions + 4);
+    for (const sub of [devices[2]!, admin, ...replays]) sub.unsubscribe();
+    await settle((m) => m.subscriptions === start.subscriptions && m.upstreamSubscriptions === start.upstreamSubscriptions);
+    for (const sub of [...devices, admin, ...replays]) expect(sub.error).toBeUndefined();
   });
 });

@@ -28,6 +28,9 @@ import { unstorableTextError } from './text-input.ts';
  *   `extensions.resumeAfter`; the subscribe resolver receives it as `root.resumeAfter` and replays
  *   whatever was committed after it before going live.
  *
+ * A third lets the router serve many identical subscriptions with one: the cursor-only result that marks a
+ * stream as live may say `joinable` (see `subscriptionCursor`).
+ *
  * Identity: the connection must be opened by the router or an internal service (their credential in
  * `connectionParams.headers`, a router assertion bound to CONNECTION_INIT); each subscription carries the
  * router's assertion for its viewer in `extensions.headers`, bound to that subscription's query, operation
@@ -51,15 +54,20 @@ export function subscriptionEvent<K extends string, T>(field: K, value: T, curso
 export const subscriptionRoot = (root: unknown): SubscriptionRoot => root as SubscriptionRoot;
 
 const CURSOR_ONLY = Symbol('cursorOnly');
+const JOINABLE = Symbol('joinable');
 
 /**
  * A cursor without an event: sent once a subscription is live, so that a subscriber whose connection drops
  * before the first change still resumes from where it started rather than from whenever it reconnects.
  * It reaches the router as a result with `extensions.resumeCursor` only; the router keeps it to itself.
+ *
+ * `joinable` says that the stream is "from now on": anyone sending the same request now would receive from
+ * here exactly what this subscription receives (no replay that a later subscriber would miss). The router
+ * then lets later identical subscriptions share this one (`extensions.joinable`).
  */
-export function subscriptionCursor<E>(cursor: string): E {
+export function subscriptionCursor<E>(cursor: string, options: { joinable?: boolean } = {}): E {
   // Typed as the stream's events so it can go into the same stream; the mapping below tells them apart.
-  return { [RESUME_CURSOR]: cursor, [CURSOR_ONLY]: true } as E;
+  return { [RESUME_CURSOR]: cursor, [CURSOR_ONLY]: true, [JOINABLE]: options.joinable === true } as E;
 }
 
 function cursorOf(event: unknown): string | undefined {
@@ -99,7 +107,8 @@ async function subscribeWithCursors(
   const stream = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
   return mapAsyncIterator(stream as AsyncIterableIterator<unknown>, async (event) => {
-    if ((event as { [CURSOR_ONLY]?: boolean })[CURSOR_ONLY]) return { extensions: { resumeCursor: cursorOf(event) } } as ExecutionResult;
+    const marker = event as { [CURSOR_ONLY]?: boolean; [JOINABLE]?: boolean };
+    if (marker[CURSOR_ONLY]) return { extensions: { resumeCursor: cursorOf(event), ...(marker[JOINABLE] ? { joinable: true } : {}) } } as ExecutionResult;
     const result = await execute({ ...args, rootValue: event, contextValue: await eventContext() });
     const cursor = cursorOf(event);
     return cursor === undefined ? result : { ...result, extensions: { ...result.extensions, resumeCursor: cursor } };

@@ -32,7 +32,9 @@ export async function resolveEvent(request: EventRequest, event: ExecutionResult
     kind: 'QueryPlan',
     node: request.plan.rest ? { kind: 'Sequence', nodes: [primary, request.plan.rest] } : primary,
   };
-  const eventSource: GraphQLDataSource = { process: async () => ({ data: event.data as Record<string, unknown> | null, errors: event.errors as never }) };
+  // A copy: the plan's execution merges other subgraphs' fields into what a fetch returned, and the event object
+  // is shared by every subscriber of its upstream subscription, whatever each of them selected.
+  const eventSource: GraphQLDataSource = { process: async () => ({ data: structuredClone(event.data) as Record<string, unknown> | null, errors: event.errors as never }) };
   const requestContext = {
     logger,
     request: { variables: request.variables, operationName: request.operationName },
@@ -55,26 +57,22 @@ export async function resolveEvent(request: EventRequest, event: ExecutionResult
 /**
  * Resolutions of one event shared by the subscribers that would resolve it identically: same operation and
  * variables, same viewer, same event. A customer with the app open on three devices, or fifty admins watching
- * one order, then cost the other subgraphs one fetch per event rather than one per subscriber. Entries live
- * for `ttlMs` after they start: long enough for every subscriber's copy of an event to arrive.
+ * one order, then cost the other subgraphs one fetch per event rather than one per subscriber. The event is the
+ * object their shared upstream subscription handed to each of them (see SharedUpstreams), so an entry lives as
+ * long as the event does, and telling two events apart costs nothing.
  */
 export class SharedResolutions {
-  private readonly entries = new Map<string, { at: number; result: Promise<ExecutionResult> }>();
+  private readonly byEvent = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
 
-  constructor(private readonly ttlMs = 2_000) {}
-
-  resolve(key: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
-    const now = Date.now();
-    const entry = this.entries.get(key);
-    if (entry && now - entry.at < this.ttlMs) return entry.result;
-    if (this.entries.size >= 1_000) this.prune(now);
+  resolve(event: object, key: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+    let results = this.byEvent.get(event);
+    if (!results) this.byEvent.set(event, (results = new Map()));
+    const known = results.get(key);
+    if (known) return known;
     const result = run();
-    this.entries.set(key, { at: now, result });
-    result.catch(() => this.entries.delete(key));
+    results.set(key, result);
+    // A failed resolution is not shared with whoever comes after it.
+    result.catch(() => results.delete(key));
     return result;
-  }
-
-  private prune(now: number): void {
-    for (const [key, entry] of this.entries) if (now - entry.at >= this.ttlMs) this.entries.delete(key);
   }
 }

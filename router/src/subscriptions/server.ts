@@ -1,10 +1,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { buildOperationContext, type ServiceMap } from '@apollo/gateway';
+import type { ServiceMap } from '@apollo/gateway';
 import { type AssertionSigner, type Logger, PushStream, type Viewer } from '@shopgraph/kit';
 import {
-  type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
   getOperationAST,
@@ -12,7 +11,6 @@ import {
   GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
-  parse,
   specifiedRules,
   validate,
   type ValidationRule,
@@ -26,7 +24,9 @@ import { withoutSuggestions } from '../client-errors.ts';
 import type { RouterEnv } from '../env.ts';
 import type { TrustedDocuments } from '../trusted-documents.ts';
 import { resolveEvent, SharedResolutions } from './executor.ts';
+import { type CheckedDocument, CheckedDocuments, type OperationContext } from './documents.ts';
 import { SubscriptionPlanner } from './planner.ts';
+import { SharedUpstreams } from './shared-upstreams.ts';
 import { UpstreamRefusal, UpstreamSubscriptions } from './upstream.ts';
 
 /** Closed because the user already has as many connections as allowed. */
@@ -86,7 +86,7 @@ interface SubscriptionContext {
   services: ServiceMap;
   /** Each subgraph's GraphQL URL (routing URL or its SUBGRAPH_URLS override). */
   urls: Map<string, string>;
-  operationContext: ReturnType<typeof buildOperationContext>;
+  operationContext: OperationContext;
   query: string;
   operationName: string | undefined;
   variables: Record<string, unknown>;
@@ -105,7 +105,10 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
   // As over HTTP: no "Did you mean …?" where introspection is off (see client-errors.ts).
   const hideSchemaDetails = env.NODE_ENV === 'production';
   const upstream = new UpstreamSubscriptions(deps.sign, logger);
+  const sharedUpstreams = new SharedUpstreams(upstream);
   const shared = new SharedResolutions();
+  const validationRules = [...specifiedRules, ...deps.validationRules];
+  const documents = new CheckedDocuments((schema, document) => validate(schema, document, validationRules), deps.parseOptions);
   let planner: SubscriptionPlanner | null = null;
   let services: ServiceMap = {};
   let urls = new Map<string, string>();
@@ -168,13 +171,13 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
         // Trusted documents: refused before parsing, or the listed document put in place of its id.
         const untrusted = deps.trustedDocuments?.admitSubscription(payload, ctx.extra.viewer ?? null);
         if (untrusted) return [untrusted];
-        let document: DocumentNode;
+        let checked: CheckedDocument;
         try {
-          document = parse(payload.query, deps.parseOptions);
+          checked = documents.check(schema, payload.query);
         } catch (error) {
           return [withCode(error instanceof GraphQLError ? error : new GraphQLError('Could not parse the operation'), 'GRAPHQL_PARSE_FAILED')];
         }
-        const errors = validate(schema, document, [...specifiedRules, ...deps.validationRules]);
+        const { document, errors } = checked;
         if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED', hideSchemaDetails));
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return fail('Could not identify the operation to run (name it in operationName)', 'BAD_USER_INPUT');
@@ -196,7 +199,7 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
           planner,
           services,
           urls,
-          operationContext: buildOperationContext({ schema, operationDocument: document, operationName: payload.operationName ?? undefined }),
+          operationContext: documents.operationContext(checked, schema, payload.operationName ?? undefined),
           query: payload.query,
           operationName: payload.operationName ?? undefined,
           // Coerced: defaults applied, values in their input types, as the subgraphs will see them.
@@ -230,7 +233,8 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
     let chain = Promise.resolve();
     // Subscribers who would resolve an event alike share the resolution (see SharedResolutions).
     const sameResolution = [context.operationName ?? '', context.query, JSON.stringify(context.variables), context.viewer.userId, context.viewer.role].join('\u0000');
-    const unsubscribe = upstream.subscribe(
+    // Identical subscriptions share one upstream subscription, and so each event object (see SharedUpstreams).
+    const unsubscribe = sharedUpstreams.join(
       context.urls.get(plan.primary.serviceName) ?? '',
       {
         subgraph: plan.primary.serviceName,
@@ -250,7 +254,7 @@ export function attachRouterSubscriptions(deps: Deps): RouterSubscriptions {
               const request = { ...context, plan, context: routerContext };
               return resolveEvent(request, event, context.services, logger);
             };
-            out.push(await shared.resolve(`${sameResolution}\u0000${JSON.stringify(event)}`, resolve));
+            out.push(await shared.resolve(event, sameResolution, resolve));
           }).catch((error: unknown) => {
             logger.error({ err: error }, 'resolving a subscription event failed');
             out.push({ data: null, errors: [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] });

@@ -26,6 +26,11 @@ export interface UpstreamHandlers {
   error: (error: UpstreamRefusal) => void;
   /** The subgraph completed the subscription. */
   complete: () => void;
+  /**
+   * The subscription is live (the subgraph's cursor-only marker, after any replay); `joinable` when the subgraph
+   * says a later identical request would receive from here exactly what this one receives.
+   */
+  live?: (joinable: boolean) => void;
 }
 
 const RETRY_MIN_MS = 200;
@@ -101,7 +106,7 @@ export class UpstreamSubscriptions {
         return retry(error);
       }
       if (closed) return;
-      unsubscribe = this.client(url, request.subgraph).subscribe<Record<string, unknown>, { resumeCursor?: unknown }>(
+      unsubscribe = this.client(url, request.subgraph).subscribe<Record<string, unknown>, { resumeCursor?: unknown; joinable?: unknown }>(
         {
           query: request.query,
           variables: request.variables,
@@ -117,7 +122,10 @@ export class UpstreamSubscriptions {
               cursor = extensions.resumeCursor;
             }
             // A result with nothing but a cursor marks where the subscription starts: nothing for the client.
-            if (!('data' in rest) && !('errors' in rest)) return;
+            if (!('data' in rest) && !('errors' in rest)) {
+              if (!closed) handlers.live?.(extensions?.joinable === true);
+              return;
+            }
             // Errors without data: the subscription was refused when it started (graphql-js reports those
             // as one result, then completes), e.g. FORBIDDEN. Events always carry `data`, if only null.
             if (!('data' in rest) && rest.errors?.length) {

@@ -16,7 +16,7 @@ export const Subscription: SubscriptionResolvers = {
       if (!canSee(optionalViewer(ctx), ctx.caller.kind === 'internal', order)) throw forbidden(viewer ? 'You may only follow your own orders' : undefined);
       // The router's resume cursor (after a lost connection) is newer than what the client asked for.
       const resumeAfter = subscriptionRoot(root).resumeAfter ?? (afterSequence != null ? String(afterSequence) : null);
-      return ctx.statusStreams.forOrder(order, resumeAfter);
+      return ctx.statusStreams.forOrder(order, resumeAfter, afterSequence == null);
     },
   },
   myOrderUpdates: {

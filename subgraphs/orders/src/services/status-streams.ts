@@ -45,9 +45,9 @@ export class OrderStatusStreams {
 
   /**
    * Changes of one order after `resumeAfter` (a sequence number from an earlier event's cursor) or, when
-   * starting afresh, after the order's current status.
+   * starting afresh, after the order's current status. `joinable` when the client asked for no replay of its own.
    */
-  async forOrder(order: OrderRow, resumeAfter: string | null) {
+  async forOrder(order: OrderRow, resumeAfter: string | null, joinable: boolean) {
     const resumed = Number(resumeAfter);
     const start = resumeAfter !== null && Number.isSafeInteger(resumed) && resumed >= 0 ? resumed : null;
     const field = 'orderStatusChanged';
@@ -59,6 +59,7 @@ export class OrderStatusStreams {
       toEvent: (event) => subscriptionEvent(field, event, String(event.sequence)),
       cursor: (seen) => String(seen.get(order.id) ?? 0),
       resuming: start !== null,
+      joinable,
     });
   }
 
@@ -103,6 +104,8 @@ export class OrderStatusStreams {
       },
       cursor: () => customerCursor(),
       resuming: cursor !== null,
+      // Every subscriber gets the customer's changes from when it subscribed: the same stream for all.
+      joinable: true,
     });
   }
 
@@ -137,6 +140,8 @@ export class OrderStatusStreams {
     cursor: (seen: Map<string, number>) => string;
     /** Whether to replay what was committed after the cursor before going live. */
     resuming: boolean;
+    /** Whether the client asked for changes from now on (no replay of its own): later subscribers may share it. */
+    joinable: boolean;
   }) {
     let seen = new Map<string, number>();
     let ready = false;
@@ -178,7 +183,7 @@ export class OrderStatusStreams {
       throw error;
     }
     ready = true;
-    out.push(subscriptionCursor<E>(spec.cursor(seen)));
+    out.push(subscriptionCursor<E>(spec.cursor(seen), { joinable: spec.joinable }));
     for (const event of early.splice(0)) enqueue(event);
     return out;
   }
