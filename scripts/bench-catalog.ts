@@ -20,8 +20,10 @@
  */
 import { createInternalTokenIssuer } from '@shopgraph/kit';
 import { startBenchStack } from './lib/bench-stack.ts';
-import { loadProducts, numberArg, processCpuSeconds, quantile } from './lib/bench.ts';
+import { loadProducts, numberArg, printCommand, processCpuSeconds, quantile } from './lib/bench.ts';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
+
+printCommand();
 
 const seconds = numberArg('seconds', 10);
 const concurrency = numberArg('concurrency', 16);

@@ -24,10 +24,12 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { startBenchStack } from './lib/bench-stack.ts';
-import { call, numberArg, quantile, stringArg } from './lib/bench.ts';
+import { call, numberArg, printCommand, quantile, stringArg } from './lib/bench.ts';
 import { grown, PG_STAT_STATEMENTS_SETTINGS, statementCounter } from './lib/pg-statements.ts';
 import { cpuByRole, cpuSpent } from './lib/proc.ts';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
+
+printCommand();
 
 const customers = numberArg('customers', 50);
 const profileDir = stringArg('profile');

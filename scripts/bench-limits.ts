@@ -14,7 +14,9 @@
  *   npm run bench:limits -- --requests 200 --k 10,20,30
  */
 import { startBenchStack } from './lib/bench-stack.ts';
-import { listArg, numberArg, processCpuSeconds, quantile } from './lib/bench.ts';
+import { listArg, numberArg, printCommand, processCpuSeconds, quantile } from './lib/bench.ts';
+
+printCommand();
 
 const requests = numberArg('requests', 200);
 const ks = listArg('k', [10, 20, 30]);

@@ -20,9 +20,11 @@ import { Queue } from 'bullmq';
 import { startSmtpSink } from '../subgraphs/notifications/src/dev/smtp-sink.ts';
 import { DELIVERY_QUEUE } from '../subgraphs/notifications/src/jobs/delivery-queue.ts';
 import { startBenchStack } from './lib/bench-stack.ts';
-import { call, numberArg, quantile, stringArg } from './lib/bench.ts';
+import { call, numberArg, printCommand, quantile, stringArg } from './lib/bench.ts';
 import { grown, PG_STAT_STATEMENTS_SETTINGS, statementCounter } from './lib/pg-statements.ts';
 import { cpuByRole, cpuSpent } from './lib/proc.ts';
+
+printCommand();
 
 const events = numberArg('events', 10_000);
 const customers = numberArg('customers', 10);

@@ -17,7 +17,9 @@ import { ORDER_STATUS_CHANNEL_PREFIX, withDatabase } from '@shopgraph/kit';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { startBenchStack } from './lib/bench-stack.ts';
-import { call, numberArg, processCpuSeconds, quantile } from './lib/bench.ts';
+import { call, numberArg, printCommand, processCpuSeconds, quantile } from './lib/bench.ts';
+
+printCommand();
 
 const rate = numberArg('rate', 5);
 const seconds = numberArg('seconds', 20);

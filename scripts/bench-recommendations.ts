@@ -8,7 +8,9 @@
  *   npm run bench:recommendations -- --seconds 10 --concurrency 8
  */
 import { startBenchStack } from './lib/bench-stack.ts';
-import { call, loadProducts, numberArg } from './lib/bench.ts';
+import { call, loadProducts, numberArg, printCommand } from './lib/bench.ts';
+
+printCommand();
 
 const seconds = numberArg('seconds', 10);
 const concurrency = numberArg('concurrency', 8);

@@ -14,8 +14,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { startBenchStack } from './lib/bench-stack.ts';
-import { call, numberArg, processCpuSeconds } from './lib/bench.ts';
+import { call, numberArg, printCommand, processCpuSeconds } from './lib/bench.ts';
 import { ROUTER, SUBGRAPHS } from './services.ts';
+
+printCommand();
 
 const customers = numberArg('customers', 100);
 const rounds = numberArg('rounds', 3);

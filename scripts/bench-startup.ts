@@ -26,8 +26,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@shopgraph/kit/testing';
 import { build, buildInto, ROOT } from './build.ts';
+import { printCommand } from './lib/bench.ts';
 import { isService, tree } from './lib/proc.ts';
 import { ROUTER, SUBGRAPHS } from './services.ts';
+
+printCommand();
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -20,7 +20,9 @@ import { ORDER_STATUS_CHANNEL_PREFIX } from '@shopgraph/kit';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { type BenchStack, startBenchStack } from './lib/bench-stack.ts';
-import { call, listArg, numberArg, processCpuSeconds, quantile } from './lib/bench.ts';
+import { call, listArg, numberArg, printCommand, processCpuSeconds, quantile } from './lib/bench.ts';
+
+printCommand();
 
 const subscriberCounts = listArg('subscribers', [1000, 5000, 10000]);
 const customers = numberArg('customers', 50);
@@ -405,6 +407,9 @@ async function run(label: string, n: number, query: string): Promise<RunResult> 
   }
 }
 
+/** CPU-ms per event received over the drive, of `cpuSeconds` (one process's or the stack's). */
+const perEvent = (r: RunResult, cpuSeconds: number) => (r.received ? ((cpuSeconds * 1000) / r.received).toFixed(2) : 'n/a');
+
 function report(r: RunResult): void {
   const ms = (v: number) => `${v.toFixed(0).padStart(5)} ms`;
   const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
@@ -426,6 +431,7 @@ function report(r: RunResult): void {
   console.log(
     `  machine CPU   ${r.cpu.machine.toFixed(1)} s busy of ${(r.cpu.wall * cpus().length).toFixed(1)} (${((r.cpu.machine / (r.cpu.wall * cpus().length)) * 100).toFixed(0)}% of ${cpus().length} cores): whole stack ${r.cpu.stack.toFixed(1)} s, load generator ${r.cpu.self.toFixed(1)} s, other processes ${others.toFixed(1)} s; load average ${r.loadavg[0].toFixed(1)} → ${r.loadavg[1].toFixed(1)}`,
   );
+  console.log(`  per event     router ${perEvent(r, r.cpu.router)} CPU-ms, orders ${perEvent(r, r.cpu.orders)}, whole stack ${perEvent(r, r.cpu.stack)} per event received (drive CPU ÷ ${r.received} events)`);
   for (const problem of r.problems.slice(0, 10)) console.log(`  PROBLEM       ${problem}`);
   if (r.problems.length > 10) console.log(`  PROBLEM       … and ${r.problems.length - 10} more`);
 }
@@ -449,10 +455,10 @@ if (federated) {
   report(result);
   results.push(result);
 }
-console.log('\nsubscribers  selection   received/expected   p50 ms   p99 ms   router KiB/sub   router CPU   orders CPU');
+console.log('\nsubscribers  selection   received/expected   p50 ms   p99 ms   router KiB/sub   router CPU   orders CPU   router CPU-ms/event');
 for (const r of results) {
   const kind = r.label.startsWith('federated') ? 'federated' : 'orders';
   console.log(
-    `${String(r.subscribers).padStart(11)}  ${kind.padEnd(10)}  ${`${r.received}/${r.expected}`.padStart(17)}   ${quantile(r.delays, 0.5).toFixed(0).padStart(6)}   ${quantile(r.delays, 0.99).toFixed(0).padStart(6)}   ${((r.rss.after - r.rss.before) / r.subscribers).toFixed(1).padStart(14)}   ${`${((r.cpu.router / r.cpu.wall) * 100).toFixed(0)}%`.padStart(10)}   ${`${((r.cpu.orders / r.cpu.wall) * 100).toFixed(0)}%`.padStart(10)}`,
+    `${String(r.subscribers).padStart(11)}  ${kind.padEnd(10)}  ${`${r.received}/${r.expected}`.padStart(17)}   ${quantile(r.delays, 0.5).toFixed(0).padStart(6)}   ${quantile(r.delays, 0.99).toFixed(0).padStart(6)}   ${((r.rss.after - r.rss.before) / r.subscribers).toFixed(1).padStart(14)}   ${`${((r.cpu.router / r.cpu.wall) * 100).toFixed(0)}%`.padStart(10)}   ${`${((r.cpu.orders / r.cpu.wall) * 100).toFixed(0)}%`.padStart(10)}   ${perEvent(r, r.cpu.router).padStart(19)}`,
   );
 }

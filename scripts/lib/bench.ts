@@ -11,6 +11,16 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICK;
 }
 
+/**
+ * Prints the command that reproduces this run, as the first line of a benchmark's output:
+ * `$ npm run bench:<name> -- <arguments>` (scripts/bench-<name>.ts is the `bench:<name>` npm script).
+ */
+export function printCommand(): void {
+  const name = /bench-([\w-]+)\.ts$/.exec(process.argv[1] ?? '')?.[1];
+  const args = process.argv.slice(2).map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`));
+  console.log(`$ npm run ${name ? `bench:${name}` : process.argv[1]}${args.length ? ` -- ${args.join(' ')}` : ''}`);
+}
+
 /** `--name <number>` from the command line, or `fallback`. */
 export function numberArg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
