@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
+import { Redis } from 'ioredis';
+import { testRedisUrl } from '@shopgraph/kit/testing';
 import { eventually } from '../../test/support/stack.ts';
 import { subscribe, wsClient } from '../../test/support/ws.ts';
 import {
@@ -24,6 +26,9 @@ const MINE = `subscription { myOrderUpdates { status previousStatus sequence ord
 
 let f: OrdersFixture;
 const clients: Client[] = [];
+let redis: Redis;
+/** Redis pub/sub subscribers of a channel (the orders processes listening on it). */
+const channelListeners = async (channel: string) => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]);
 const client = (token: string | null) => {
   const c = wsClient(f.stack.url, token);
   clients.push(c);
@@ -32,9 +37,11 @@ const client = (token: string | null) => {
 
 beforeAll(async () => {
   f = await startOrders();
+  redis = new Redis(testRedisUrl());
 }, 120_000);
 
 afterAll(async () => {
+  redis?.disconnect();
   for (const c of clients) await c.dispose();
   await f?.stop();
 });
@@ -185,5 +192,28 @@ describe('federated subscriptions', () => {
     for (const sub of [devices[2]!, admin, ...replays]) sub.unsubscribe();
     await settle((m) => m.subscriptions === start.subscriptions && m.upstreamSubscriptions === start.upstreamSubscriptions);
     for (const sub of [...devices, admin, ...replays]) expect(sub.error).toBeUndefined();
+  });
+
+  it('hears of a change as it commits, ahead of the outbox relay, and once although the relay publishes it again', async () => {
+    const product = await newProduct(f);
+    const customer = await newCustomer(f);
+    const order = await placeOrder(f, customer, orderInput([{ productId: product, quantity: 1 }]));
+    await waitForStatus(f, order.id, ['FULFILLING']);
+    const live = subscribe(client(customer.token), 'subscription($id: ID!) { orderStatusChanged(orderId: $id) { status sequence } }', { id: order.id });
+    await eventually(() => channelListeners(`orders:status:${order.id}`), (n) => n > 0);
+    const unpublished = async () => (await f.sql`select count(*)::int as n from outbox where published_at is null`)[0]!.n as number;
+    await f.orders.relay.stop();
+    try {
+      await f.orders.store.transition(order.id, 'FULFILLING', 'SHIPPED', { reason: 'handed to the carrier' });
+      expect((await live.until(1)).map((r) => r.data!.orderStatusChanged)).toEqual([{ status: 'SHIPPED', sequence: 5 }]);
+      // It came ahead of the relay: the relay has not published it yet.
+      expect(await unpublished()).toBeGreaterThan(0);
+    } finally {
+      f.orders.relay.start();
+    }
+    expect(await eventually(unpublished, (n) => n === 0)).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(live.results).toHaveLength(1);
+    live.unsubscribe();
   });
 });

@@ -200,7 +200,7 @@ export class OutboxRelay {
 /** Redis pub/sub messages an outbox event also becomes: `[channel, message]` pairs. */
 export interface OutboxPubSub<TPayload> {
   redis: Redis;
-  messages(event: OutboxEvent<TPayload>): Array<[channel: string, message: string]>;
+  messages(event: Pick<OutboxEvent<TPayload>, 'eventId' | 'type' | 'payload'>): Array<[channel: string, message: string]>;
 }
 
 /**
@@ -231,6 +231,8 @@ export class OutboxQueuePublisher<TPayload> {
   /** Adds one batch to several queues atomically; only for fan-out. */
   private readonly flows: FlowProducer | undefined;
   private readonly jobOptions: JobsOptions;
+  private readonly pubsub: OutboxPubSub<TPayload> | undefined;
+  private readonly logger: Logger;
 
   constructor(options: {
     databaseUrl: string;
@@ -245,6 +247,8 @@ export class OutboxQueuePublisher<TPayload> {
     publishTimeoutMs?: number;
   }) {
     this.pool = connectDb(options.databaseUrl, { outbox: options.table }, { max: 2 });
+    this.pubsub = options.pubsub;
+    this.logger = options.settings.logger;
     const names = typeof options.queueName === 'string' ? [options.queueName] : [...options.queueName];
     if (names.length === 0) throw new Error('OutboxQueuePublisher needs at least one queue');
     this.observed = observeOutbox(options.settings.logger, topicOf(names), this.pool.sql);
@@ -265,17 +269,25 @@ export class OutboxQueuePublisher<TPayload> {
     });
   }
 
+  /**
+   * Publishes the pub/sub messages of events that have just committed, now, ahead of the relay: live
+   * subscribers hear of a change one Redis round trip after its commit instead of after the relay's next
+   * round (which may be waiting on the previous batch's jobs). Best effort: nothing is retried, and the relay
+   * publishes every event again, so pub/sub consumers must skip what they have seen (they already must: the
+   * relay publishes at least once).
+   */
+  publishAhead(events: Array<Pick<OutboxEvent<TPayload>, 'eventId' | 'type' | 'payload'>>): void {
+    const pubsub = this.pubsub;
+    if (!pubsub || events.length === 0 || pubsub.redis.status !== 'ready') return;
+    publishMessages(pubsub, events).catch((error: unknown) => this.logger.debug({ err: error }, 'publishing events ahead of the outbox relay failed; the relay publishes them'));
+  }
+
   private async publish(events: OutboxEvent<TPayload>[], pubsub: OutboxPubSub<TPayload> | undefined): Promise<void> {
     const client = await (this.flows ? this.flows.getBackend() : this.queue.backend).client;
     // Commands sent while disconnected would wait in the client's offline queue for the whole outage.
     if (client.status !== 'ready' || (pubsub && pubsub.redis.status !== 'ready')) throw new Error('Redis is not connected');
     const published = async () => {
-      if (!pubsub) return;
-      const pipeline = pubsub.redis.pipeline();
-      for (const event of events) for (const [channel, message] of pubsub.messages(event)) pipeline.publish(channel, message);
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([error]) => error);
-      if (failed) throw failed[0];
+      if (pubsub) await publishMessages(pubsub, events);
     };
     // Each job carries the trace context of the transaction that wrote its event (the consumer continues it).
     const traced = (event: OutboxEvent) => (event.traceContext ? { telemetry: { metadata: event.traceContext } } : {});
@@ -314,6 +326,15 @@ export class OutboxQueuePublisher<TPayload> {
     for (const queue of this.queues) await queue.close();
     await this.pool.close();
   }
+}
+
+/** The events' pub/sub messages, in one pipeline; throws the first failure. */
+async function publishMessages<TPayload>(pubsub: OutboxPubSub<TPayload>, events: Array<Pick<OutboxEvent<TPayload>, 'eventId' | 'type' | 'payload'>>): Promise<void> {
+  const pipeline = pubsub.redis.pipeline();
+  for (const event of events) for (const [channel, message] of pubsub.messages(event)) pipeline.publish(channel, message);
+  const results = (await pipeline.exec()) ?? [];
+  const failed = results.find(([error]) => error);
+  if (failed) throw failed[0];
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -213,5 +213,44 @@ describe('outbox to a BullMQ queue and Redis pub/sub', () => {
       await server.stop();
     }
   });
-});
 
+  it.skipIf(!systemRedisServer())('publishes committed events ahead of the relay on pub/sub; the relay still publishes them, and queues them once', async () => {
+    const server = await startRedisOn(await freePort());
+    const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+    const listener = new Redis(server.url);
+    const heard: number[] = [];
+    listener.on('message', (_channel, message) => heard.push((JSON.parse(message) as { n: number }).n));
+    await listener.subscribe('ahead-test');
+    const publisher = new OutboxQueuePublisher<{ n: number }>({
+      databaseUrl,
+      table: outbox,
+      queueName: 'ahead-test',
+      settings: { redisUrl: server.url, prefix: uniqueName('q'), logger },
+      pubsub: { redis, messages: (event) => [['ahead-test', JSON.stringify(event.payload)]] },
+    });
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    };
+    try {
+      await redis.ping();
+      const eventId = await writeOutbox(handle.db, outbox, { type: 'a', payload: { n: 7 } });
+      // The relay is not running: only the message published ahead can arrive.
+      publisher.publishAhead([{ eventId, type: 'a', payload: { n: 7 } }]);
+      await until(() => heard.length === 1);
+      expect(heard).toEqual([7]);
+      expect(await publisher.queue.getJobCounts('waiting')).toEqual({ waiting: 0 });
+
+      // The relay publishes it again (at least once) and makes its job, once.
+      publisher.start();
+      await publisher.relay.drain();
+      await until(() => heard.length === 2);
+      expect(heard).toEqual([7, 7]);
+      expect(await publisher.queue.getJobCounts('waiting')).toEqual({ waiting: 1 });
+    } finally {
+      await publisher.close();
+      redis.disconnect();
+      listener.disconnect();
+      await server.stop();
+    }
+  });
+});

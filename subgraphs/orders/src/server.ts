@@ -25,7 +25,7 @@ import { CheckoutService } from './services/checkout.service.ts';
 import { CheckoutSaga, type SagaStep } from './services/checkout-saga.ts';
 import { accountLookup, LiveAccounts } from './services/accounts.ts';
 import { checkoutPorts, type CheckoutPorts } from './services/clients.ts';
-import { OrderStore } from './services/order-store.ts';
+import { ORDER_STATUS_EVENT, OrderStore } from './services/order-store.ts';
 import { OrdersService } from './services/orders.service.ts';
 import { PaymentEventsService } from './services/payment-events.service.ts';
 import { ShipmentEventsService } from './services/shipment-events.service.ts';
@@ -65,7 +65,11 @@ export function createOrdersCore(deps: Deps, afterStep?: (step: SagaStep) => voi
   });
   const settings: QueueSettings = { redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, logger };
   const events = new OrderEventsPublisher(env.DATABASE_URL, redis, settings);
-  const store = new OrderStore(db.db, () => events.relay.nudge());
+  const store = new OrderStore(db.db, (committed) => {
+    events.relay.nudge();
+    // Live subscriptions hear of the change now; the relay publishes it again, at least once.
+    events.publishAhead(committed.map((payload) => ({ eventId: payload.eventId, type: ORDER_STATUS_EVENT, payload })));
+  });
   const checkoutQueue = new CheckoutQueue({ ...settings, attempts: env.CHECKOUT_ATTEMPTS, backoffMs: env.CHECKOUT_BACKOFF_MS });
   const saga = new CheckoutSaga(db.db, ports, store, logger, { reservationTtlSeconds: env.RESERVATION_TTL_SECONDS, afterStep });
   const carts = new CartService(db.db, ports);

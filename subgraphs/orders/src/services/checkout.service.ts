@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { badInput, conflict, type Database, deliveryAddressSchema, entityIdSchema, ErrorCode, type Executor, itemQuantitySchema, MAX_ITEM_QUANTITY, MAX_LINE_ITEMS, mergeLineItems, parseInput, userError } from '@shopgraph/kit';
+import { badInput, conflict, type Database, deliveryAddressSchema, entityIdSchema, ErrorCode, type Executor, itemQuantitySchema, MAX_ITEM_QUANTITY, MAX_LINE_ITEMS, mergeLineItems, type OrderStatusEvent, parseInput, userError } from '@shopgraph/kit';
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { cartItems, carts, type OrderRow, orderItems, orders, type schema, type ShippingAddressValue } from '../db/schema.ts';
@@ -106,6 +106,8 @@ export class CheckoutService {
     });
     const currency = quote.subtotal.currency;
     // From here on the quote may hold a promo code redemption: an order that is not written gives it back.
+    // The new order's first event, published ahead of the relay once committed (see OrderStore.committed).
+    let placed: OrderStatusEvent | undefined;
     const created = await this.writeOrder(async () => {
       if (shipping.amount.currency !== currency) {
         throw badInput(`Shipping is charged in ${shipping.amount.currency} but these products are priced in ${currency}`, 'items');
@@ -167,7 +169,7 @@ export class CheckoutService {
             };
           }),
         );
-        await this.store.record(tx, order, null, null);
+        placed = await this.store.record(tx, order, null, null);
         if (cart?.id) {
           await tx.update(carts).set({ lastOrderId: orderId, updatedAt: sql`now()` }).where(eq(carts.id, cart.id));
           await tx.delete(cartItems).where(eq(cartItems.cartId, cart.id));
@@ -179,7 +181,7 @@ export class CheckoutService {
       const order = (await this.store.find(orderId))!;
       return fromCart && order.fromCart ? this.sameCartRequest(order, request) : this.sameRequest(order, requestHash);
     }
-    this.store.committed();
+    this.store.committed(placed ? [placed] : []);
     await this.saga.start(orderId);
     return created;
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Database, type Executor, rowMapper } from '@shopgraph/kit';
+import { type Database, type Executor, type OrderStatusEvent, rowMapper } from '@shopgraph/kit';
 import { captureTraceContext } from '@shopgraph/kit/telemetry';
 import { asc, eq, type SQL, sql } from 'drizzle-orm';
 import { type OrderRow, type OrderStatus, orders, orderStatusHistory, outbox, type schema } from '../db/schema.ts';
@@ -33,8 +33,11 @@ function eventPayload(order: SQL, at: SQL, previousStatus: OrderStatus | null, r
 export class OrderStore {
   constructor(
     private readonly db: Db,
-    /** Called after a transaction that wrote events has committed (nudges the outbox relay). */
-    private readonly onCommitted: () => void = () => {},
+    /**
+     * Called after a transaction that wrote events has committed (nudges the outbox relay), with those of its
+     * events that are known here (published ahead of the relay, for live subscriptions).
+     */
+    private readonly onCommitted: (events: OrderStatusEvent[]) => void = () => {},
   ) {}
 
   async find(id: string, db: Exec = this.db): Promise<OrderRow | null> {
@@ -71,16 +74,20 @@ export class OrderStore {
         insert into ${outbox} (event_id, type, payload, trace_context)
         select event.id, ${ORDER_STATUS_EVENT}, ${eventPayload(sql`updated`, sql`history.at`, from, reason)}, ${captureTraceContext() ?? null}::text
         from updated, history, (select ${randomUUID()}::uuid as id) event
+        returning payload
       )
-      select * from updated`);
+      select updated.*, event.payload as status_event from updated, event`);
     const updated = rows[0] ? orderFromRow(rows[0]) : null;
-    if (updated && !options.tx) this.onCommitted();
+    if (updated && !options.tx) this.onCommitted([rows[0]!.status_event as OrderStatusEvent]);
     return updated;
   }
 
-  /** Appends the history row and the outbox event of a new order's first status (call inside its transaction). */
-  async record(tx: Exec, order: OrderRow, previousStatus: OrderStatus | null, reason: string | null): Promise<void> {
-    await tx.execute(sql`
+  /**
+   * Appends the history row and the outbox event of a new order's first status (call inside its transaction);
+   * returns the event, for {@link committed} once the transaction has committed.
+   */
+  async record(tx: Exec, order: OrderRow, previousStatus: OrderStatus | null, reason: string | null): Promise<OrderStatusEvent> {
+    const [row] = await tx.execute<{ payload: OrderStatusEvent }>(sql`
       with placed as (select * from ${orders} where id = ${order.id}), history as (
         insert into ${orderStatusHistory} (order_id, sequence, status, previous_status, reason)
         values (${order.id}, ${order.statusSeq}, ${order.status}, ${previousStatus}, ${reason})
@@ -88,14 +95,17 @@ export class OrderStore {
       )
       insert into ${outbox} (event_id, type, payload, trace_context)
       select event.id, ${ORDER_STATUS_EVENT}, ${eventPayload(sql`placed`, sql`history.at`, previousStatus, reason)}, ${captureTraceContext() ?? null}::text
-      from placed, history, (select ${randomUUID()}::uuid as id) event`);
+      from placed, history, (select ${randomUUID()}::uuid as id) event
+      returning payload`);
+    return row!.payload;
   }
 
   async history(orderId: string, db: Exec = this.db) {
     return db.select().from(orderStatusHistory).where(eq(orderStatusHistory.orderId, orderId)).orderBy(asc(orderStatusHistory.sequence));
   }
 
-  committed(): void {
-    this.onCommitted();
+  /** After a transaction that wrote events through `tx` has committed: `events` are those the caller has. */
+  committed(events: OrderStatusEvent[] = []): void {
+    this.onCommitted(events);
   }
 }
