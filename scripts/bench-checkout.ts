@@ -24,7 +24,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { startBenchStack } from './lib/bench-stack.ts';
-import { call, numberArg, printCommand, quantile, stringArg } from './lib/bench.ts';
+import { call, numberArg, printCommand, profilingEnv, quantile, stringArg } from './lib/bench.ts';
 import { grown, PG_STAT_STATEMENTS_SETTINGS, statementCounter } from './lib/pg-statements.ts';
 import { cpuByRole, cpuSpent } from './lib/proc.ts';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
@@ -32,7 +32,6 @@ import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
 printCommand();
 
 const customers = numberArg('customers', 50);
-const profileDir = stringArg('profile');
 const statementsOf = stringArg('statements');
 const tracing = stringArg('tracing');
 const receiver = tracing ? await startOtlpReceiver() : undefined;
@@ -52,7 +51,7 @@ const stack = await startBenchStack({
     ...PG_STAT_STATEMENTS_SETTINGS,
     DEMO_CARRIER_INTERVAL_SECONDS: '3600',
     ...(receiver ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER_ARG: tracing! } : {}),
-    ...(profileDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim() } : {}),
+    ...profilingEnv(),
   },
 });
 const pgUrl = `postgres://postgres:postgres@127.0.0.1:${stack.ports.EMBEDDED_PG_PORT}`;

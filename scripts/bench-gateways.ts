@@ -29,15 +29,14 @@ import { generateRouterKeyPair } from '@shopgraph/kit/keys';
 import { freePort } from '@shopgraph/kit/testing';
 import { composeSupergraph } from '../router/src/compose.ts';
 import { startBenchStack } from './lib/bench-stack.ts';
-import { call, numberArg, processCpuSeconds, quantile, stringArg } from './lib/bench.ts';
+import { call, numberArg, processCpuSeconds, profilingEnv, quantile } from './lib/bench.ts';
 import { SUBGRAPHS } from './services.ts';
 
 const runs = numberArg('runs', 5);
 const seconds = numberArg('seconds', 5);
 const concurrency = numberArg('concurrency', 16);
 const customers = numberArg('customers', 64);
-const profileDir = stringArg('profile');
-const profiling: Record<string, string> = profileDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim() } : {};
+const profiling = profilingEnv();
 
 const FEDERATED = `query Catalog {
   products(first: 20, filter: { search: "wool", categorySlug: "apparel" }) {

@@ -8,7 +8,10 @@
  * subscription and the CPU of the router and orders while events flow. The smallest N runs once more with
  * a selection that needs products and payments per event.
  *
- *   npm run bench:subscriptions -- --subscribers 1000,5000,10000 --customers 50 --rate 2 --seconds 20
+ *   npm run bench:subscriptions -- --subscribers 1000,5000,10000 --customers 50 --rate 2 --seconds 20 [--profile <dir>]
+ *
+ * `--customers` as many as `--subscribers` gives every subscriber a viewer of its own (nothing to share).
+ * `--profile <dir>`: every process of the stack writes a V8 CPU profile into <dir> when it stops.
  *
  * Linux only: figures come from /proc/<pid>/status and /proc/<pid>/stat of the services' processes.
  */
@@ -20,7 +23,7 @@ import { ORDER_STATUS_CHANNEL_PREFIX } from '@shopgraph/kit';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { type BenchStack, startBenchStack } from './lib/bench-stack.ts';
-import { call, listArg, numberArg, printCommand, processCpuSeconds, quantile } from './lib/bench.ts';
+import { call, listArg, numberArg, printCommand, processCpuSeconds, profilingEnv, quantile } from './lib/bench.ts';
 
 printCommand();
 
@@ -212,6 +215,7 @@ async function run(label: string, n: number, query: string): Promise<RunResult> 
       WS_MAX_CONNECTIONS_PER_USER: String(Math.ceil(n / customers) + 10),
       // No demo carrier: only checkout moves orders, so every order makes exactly its checkout changes.
       DEMO_CARRIER_INTERVAL_SECONDS: '0',
+      ...profilingEnv(),
     },
   });
   const subscribers: Subscriber[] = [];

@@ -21,6 +21,15 @@ export function printCommand(): void {
   console.log(`$ npm run ${name ? `bench:${name}` : process.argv[1]}${args.length ? ` -- ${args.join(' ')}` : ''}`);
 }
 
+/**
+ * `--profile <dir>`: the environment that makes every Node process of a stack started with it write a V8 CPU
+ * profile into <dir> when it stops (summarise one with `node --import tsx scripts/profile-top.ts <file>`).
+ */
+export function profilingEnv(): Record<string, string> {
+  const dir = stringArg('profile');
+  return dir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${dir}`.trim() } : {};
+}
+
 /** `--name <number>` from the command line, or `fallback`. */
 export function numberArg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
