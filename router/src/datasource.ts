@@ -1,5 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { ASSERTION_HEADER, type AssertionSigner, type DependencyBreaker } from '@shopgraph/kit';
+import { ASSERTION_HEADER, type AssertionSigner, type DependencyBreaker, serviceFetch } from '@shopgraph/kit';
 import { GraphQLError } from 'graphql';
 import { subgraphFetchSignal } from './cancellation.ts';
 import type { RouterContext } from './router.ts';
@@ -77,6 +77,6 @@ export function subgraphDataSource(
 ): SubgraphDataSource {
   // Aborted at the timeout, or as soon as the client request it serves has ended (see cancellation.ts).
   const signal = () => subgraphFetchSignal(timeoutMs);
-  const timeoutFetch: typeof fetch = resilience ? breakerFetch(resilience.breaker, signal) : (input, init) => fetch(input, { ...init, signal: signal() });
+  const timeoutFetch: typeof fetch = resilience ? breakerFetch(resilience.breaker, signal) : (input, init) => serviceFetch(String(input), { ...init, signal: signal() });
   return new SubgraphDataSource(name, sign, { url, fetcher: timeoutFetch as never }, resilience?.guard);
 }

@@ -14,6 +14,7 @@ export * from './subgraph.ts';
 export * from './money.ts';
 export * from './queues.ts';
 export * from './subgraph-client.ts';
+export * from './http-client.ts';
 export * from './resilience.ts';
 export * from './cache-policy.ts';
 export * from './outbox.ts';

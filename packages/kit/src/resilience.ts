@@ -1,5 +1,6 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { serviceFetch } from './http-client.ts';
 
 /**
  * Calls to a dependency that may be down (the router calling a subgraph, a subgraph calling another) go
@@ -149,7 +150,7 @@ export class DependencyBreaker {
   }
 
   private attempt(url: string, init: RequestInit): Promise<Response> {
-    return this.policy.execute(() => fetch(url, init));
+    return this.policy.execute(() => serviceFetch(url, init));
   }
 
   private unavailable(error: unknown): unknown {
