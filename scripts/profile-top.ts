@@ -2,10 +2,11 @@
  * Summarises a V8 CPU profile (`.cpuprofile`, from `node --cpu-prof`): the functions with the most self time,
  * and the packages (or source folders) that time falls in.
  *
- *   node --import tsx scripts/profile-top.ts <file.cpuprofile> [--top 25] [--share prom-client,pino,firstErrorCode]
+ *   node --import tsx scripts/profile-top.ts <file.cpuprofile> [--top 25] [--share prom-client,pino,firstErrorCode] [--after 25]
  *
  * `--share a,b,…`: the self-time share of the frames whose function name or script URL contains each of the given
  * texts, module top-level code left out (that is import time, not work): what one library or function costs.
+ * `--after seconds`: only what was sampled that long after the process started (start-up left out).
  * `--callers name`: whose work the self time of the named native or Node function is (socket writes, say), by the
  * nearest calling frame outside Node's own code: a package, or a function of the project's code.
  */
@@ -32,8 +33,14 @@ const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parentOf = new Map<number, Node>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node);
+// `--after <seconds>`: only the samples taken that long after the profile began (leave start-up out).
+const afterUs = numberArg('after', 0) * 1e6;
 const selfUs = new Map<number, number>();
-profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+let elapsedUs = 0;
+profile.samples.forEach((id, i) => {
+  elapsedUs += profile.timeDeltas[i] ?? 0;
+  if (elapsedUs >= afterUs) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 
 /** Where a frame's code lives: a package name, a source folder, or a V8/Node category. */
 function placeOf(url: string, name: string): string {
