@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { asc, inArray, isNull, sql } from 'drizzle-orm';
+import { asc, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { bigserial, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { connectDb, type Database, type DbHandle, type Executor } from './db.ts';
 import type { Logger } from './logger.ts';
@@ -68,6 +68,33 @@ export async function writeOutbox<S extends Record<string, unknown>>(
   const eventId = event.eventId ?? randomUUID();
   await (executor as Database<S>).insert(table).values({ eventId, type: event.type, payload: event.payload, traceContext: captureTraceContext() ?? null });
   return eventId;
+}
+
+/**
+ * The insert of one outbox event for a statement that writes a change and its event together (data-modifying
+ * CTEs: `with updated as (update … returning *), event as (<outboxInsert>) …`), so both are written or
+ * neither. `payload` is built by the database from the rows the statement writes ({@link sqlPayload}), and one
+ * event is inserted per row of `from` (a CTE, or several joined). The event carries the writer's trace context,
+ * as {@link writeOutbox} records it; the insert returns `payload`.
+ */
+export function outboxInsert(table: OutboxTable, event: { eventId: string; type: string; payload: SQL; from: SQL }): SQL {
+  return sql`insert into ${table} (event_id, type, payload, trace_context)
+    select ${event.eventId}::uuid, ${event.type}::text, ${event.payload}, ${captureTraceContext() ?? null}::text
+    from ${event.from}
+    returning payload`;
+}
+
+/** An event payload as a JSON object built in SQL, one SQL value per key of `T` (the event's type). */
+export function sqlPayload<T>(fields: Record<keyof T & string, SQL>): SQL {
+  return sql`jsonb_build_object(${sql.join(
+    Object.entries<SQL>(fields).map(([key, value]) => sql`${key}::text, ${value}`),
+    sql`, `,
+  )})`;
+}
+
+/** A timestamp as `Date#toISOString()` writes it (UTC, milliseconds): the `at` of events built in SQL. */
+export function sqlIsoTimestamp(value: SQL): SQL {
+  return sql`to_char(${value} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
 /** How a relay publishes a claimed batch: all of it or nothing (it throws, and the batch is published again). */

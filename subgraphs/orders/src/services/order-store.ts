@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Database, type Executor, type OrderStatusEvent, rowMapper } from '@shopgraph/kit';
-import { captureTraceContext } from '@shopgraph/kit/telemetry';
+import { type Database, type Executor, type OrderStatusEvent, outboxInsert, rowMapper, sqlIsoTimestamp, sqlPayload } from '@shopgraph/kit';
 import { asc, eq, type SQL, sql } from 'drizzle-orm';
 import { type OrderRow, type OrderStatus, orders, orderStatusHistory, outbox, type schema } from '../db/schema.ts';
 import { canTransition, IllegalTransition } from './order-status.ts';
@@ -15,20 +14,27 @@ export const ORDER_STATUS_EVENT = 'order.status-changed';
 const orderFromRow = rowMapper(orders);
 
 /**
- * The OrderStatusEvent of the order row `order` (with `event.id` as its id) as SQL, so that the event is
- * written by the same statement as the change it describes.
+ * The OrderStatusEvent of the order row `order` as SQL, so that the event is written by the same statement as the
+ * change it describes; `at` is the history row's time.
  */
-function eventPayload(order: SQL, at: SQL, previousStatus: OrderStatus | null, reason: string | null): SQL {
-  return sql`jsonb_build_object(
-    'eventId', event.id, 'orderId', ${order}.id, 'orderNumber', ${order}.number, 'customerId', ${order}.customer_id,
-    'status', ${order}.status, 'previousStatus', ${previousStatus}::text, 'sequence', ${order}.status_seq,
-    'reason', ${reason}::text, 'at', to_char(${at} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+function eventPayload(eventId: string, order: SQL, at: SQL, previousStatus: OrderStatus | null, reason: string | null): SQL {
+  return sqlPayload<OrderStatusEvent>({
+    eventId: sql`${eventId}::text`,
+    orderId: sql`${order}.id`,
+    orderNumber: sql`${order}.number`,
+    customerId: sql`${order}.customer_id`,
+    status: sql`${order}.status`,
+    previousStatus: sql`${previousStatus}::text`,
+    sequence: sql`${order}.status_seq`,
+    reason: sql`${reason}::text`,
+    at: sqlIsoTimestamp(at),
+  });
 }
 
 /**
  * Order status changes: the one place an order's status is written. Each change updates the order with a
  * conditional UPDATE, appends a status history row and writes an outbox event (the kit's OrderStatusEvent,
- * with the trace context of the change, as the kit's writeOutbox does), in one statement.
+ * with the kit's outboxInsert), in one statement.
  */
 export class OrderStore {
   constructor(
@@ -59,6 +65,7 @@ export class OrderStore {
     if (!canTransition(from, to)) throw new IllegalTransition(from, to);
     const reason = options.reason ?? null;
     const failureReason = options.failureReason !== undefined ? sql`, failure_reason = ${options.failureReason}` : sql``;
+    const eventId = randomUUID();
     // One statement instead of a transaction of five (begin, update, two inserts, commit): the data-modifying
     // CTEs all run, atomically, and only when the conditional update matched.
     const rows = await (options.tx ?? this.db).execute<Record<string, unknown>>(sql`
@@ -70,12 +77,7 @@ export class OrderStore {
         insert into ${orderStatusHistory} (order_id, sequence, status, previous_status, reason)
         select id, status_seq, status, ${from}::order_status, ${reason}::text from updated
         returning at
-      ), event as (
-        insert into ${outbox} (event_id, type, payload, trace_context)
-        select event.id, ${ORDER_STATUS_EVENT}, ${eventPayload(sql`updated`, sql`history.at`, from, reason)}, ${captureTraceContext() ?? null}::text
-        from updated, history, (select ${randomUUID()}::uuid as id) event
-        returning payload
-      )
+      ), event as (${outboxInsert(outbox, { eventId, type: ORDER_STATUS_EVENT, payload: eventPayload(eventId, sql`updated`, sql`history.at`, from, reason), from: sql`updated, history` })})
       select updated.*, event.payload as status_event from updated, event`);
     const updated = rows[0] ? orderFromRow(rows[0]) : null;
     if (updated && !options.tx) this.onCommitted([rows[0]!.status_event as OrderStatusEvent]);
@@ -87,16 +89,14 @@ export class OrderStore {
    * returns the event, for {@link committed} once the transaction has committed.
    */
   async record(tx: Exec, order: OrderRow, previousStatus: OrderStatus | null, reason: string | null): Promise<OrderStatusEvent> {
+    const eventId = randomUUID();
     const [row] = await tx.execute<{ payload: OrderStatusEvent }>(sql`
       with placed as (select * from ${orders} where id = ${order.id}), history as (
         insert into ${orderStatusHistory} (order_id, sequence, status, previous_status, reason)
         values (${order.id}, ${order.statusSeq}, ${order.status}, ${previousStatus}, ${reason})
         returning at
       )
-      insert into ${outbox} (event_id, type, payload, trace_context)
-      select event.id, ${ORDER_STATUS_EVENT}, ${eventPayload(sql`placed`, sql`history.at`, previousStatus, reason)}, ${captureTraceContext() ?? null}::text
-      from placed, history, (select ${randomUUID()}::uuid as id) event
-      returning payload`);
+      ${outboxInsert(outbox, { eventId, type: ORDER_STATUS_EVENT, payload: eventPayload(eventId, sql`placed`, sql`history.at`, previousStatus, reason), from: sql`placed, history` })}`);
     return row!.payload;
   }
 

@@ -8,14 +8,16 @@ import {
   isUuid,
   type Logger,
   notFound,
+  outboxInsert,
   parseInput,
   type PaymentStatusEvent,
   rowMapper,
   serviceUnavailable,
+  sqlIsoTimestamp,
+  sqlPayload,
   type Transaction,
   userError,
 } from '@shopgraph/kit';
-import { captureTraceContext } from '@shopgraph/kit/telemetry';
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import {
   outbox,
@@ -82,7 +84,7 @@ const paymentFromRow = rowMapper(payments);
  * checked against PaymentStatusEvent.
  */
 function statusEventPayload(eventId: string, previousStatus: PaymentStatus, reason: string | null): SQL {
-  const fields: Record<keyof PaymentStatusEvent, SQL> = {
+  return sqlPayload<PaymentStatusEvent>({
     eventId: sql`${eventId}::text`,
     orderId: sql`updated.order_id`,
     paymentId: sql`updated.id`,
@@ -92,13 +94,9 @@ function statusEventPayload(eventId: string, previousStatus: PaymentStatus, reas
     refundedAmount: sql`updated.refunded_amount`,
     currency: sql`updated.currency`,
     reason: sql`${reason}::text`,
-    // As Date#toISOString() writes it (updated_at has millisecond precision).
-    at: sql`to_char(updated.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
-  };
-  return sql`jsonb_build_object(${sql.join(
-    Object.entries(fields).map(([key, value]) => sql`${key}::text, ${value}`),
-    sql`, `,
-  )})`;
+    // updated_at has millisecond precision.
+    at: sqlIsoTimestamp(sql`updated.updated_at`),
+  });
 }
 
 /**
@@ -461,11 +459,7 @@ export class PaymentsService {
         select id, ${event.kind}::${sql.identifier(paymentEventKindEnum.enumName)}, ${event.amount}::integer, currency, status,
           ${event.providerRef}::text, ${event.reason}::text, ${event.actor}::text
         from updated
-      ), published as (
-        insert into ${outbox} (event_id, type, payload, trace_context)
-        select ${eventId}::uuid, ${PAYMENT_STATUS_CHANGED}::text, ${statusEventPayload(eventId, payment.status, event.reason)}, ${captureTraceContext() ?? null}::text
-        from updated
-      )
+      ), published as (${outboxInsert(outbox, { eventId, type: PAYMENT_STATUS_CHANGED, payload: statusEventPayload(eventId, payment.status, event.reason), from: sql`updated` })})
       select * from updated`);
     // Unreachable under the row lock; were it reached, nothing was written and the caller's transaction rolls back.
     if (!row) throw new Error(`The payment ${payment.id} is no longer ${payment.status}: it changed without its row lock`);
