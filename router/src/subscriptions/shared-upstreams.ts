@@ -28,26 +28,18 @@ interface Group {
 export class SharedUpstreams {
   /** Groups that later subscribers may still join, by request. */
   private readonly joinable = new Map<string, Group>();
-  private memberCount = 0;
 
   constructor(private readonly upstream: UpstreamSubscriptions) {}
-
-  /** Client subscriptions served (tests and metrics); `upstream.count` is the subscriptions to subgraphs. */
-  get members(): number {
-    return this.memberCount;
-  }
 
   /** Subscribes `handlers` to what the subgraph at `url` sends for `request`; the returned function leaves. */
   join(url: string, request: UpstreamRequest, handlers: UpstreamHandlers): () => void {
     const key = requestKey(url, request);
     const group = this.joinable.get(key) ?? this.open(key, url, request);
     group.members.add(handlers);
-    this.memberCount += 1;
     let left = false;
     return () => {
       if (left) return;
       left = true;
-      this.memberCount -= 1;
       group.members.delete(handlers);
       if (group.members.size > 0) return;
       this.forget(key, group);
