@@ -184,7 +184,8 @@ describe('subscription limits', () => {
     // The user's second connection is fine, the third is closed with 4429.
     const again = subscribe(client(limited.url, owner.token), TRACK, { id: order.id });
     const tooMany = subscribe(client(limited.url, owner.token), TRACK, { id: order.id });
-    await tooMany.ended();
+    // Generous: with every test file running at once on two cores, the refusal once took longer than 10 s.
+    await tooMany.ended(30_000);
     expect((tooMany.error as { code?: number }).code).toBe(4429);
     expect(again.error).toBeUndefined();
 
