@@ -6,7 +6,7 @@
  * every message and prints notifications/s (published → received), the end-to-end latency, and the queue lag
  * (job created → processing started) of the event and delivery queues.
  *
- *   npm run bench:notifications -- --events 10000 [--statements notifications]
+ *   npm run bench:notifications -- --events 10000 [--statements notifications] [--profile <dir>]
  *
  * It also prints every process's CPU-ms per email and the SQL statements per email by database;
  * `--statements <database>` lists that database's statements per email, most frequent first.
@@ -20,7 +20,7 @@ import { Queue } from 'bullmq';
 import { startSmtpSink } from '../subgraphs/notifications/src/dev/smtp-sink.ts';
 import { DELIVERY_QUEUE } from '../subgraphs/notifications/src/jobs/delivery-queue.ts';
 import { startBenchStack } from './lib/bench-stack.ts';
-import { call, numberArg, printCommand, quantile, stringArg } from './lib/bench.ts';
+import { call, numberArg, printCommand, profilingEnv, quantile, stringArg } from './lib/bench.ts';
 import { grown, PG_STAT_STATEMENTS_SETTINGS, statementCounter } from './lib/pg-statements.ts';
 import { cpuByRole, cpuSpent } from './lib/proc.ts';
 
@@ -54,7 +54,7 @@ smtp.onMessage = (mail) => {
   smtp.messages.length = 0;
 };
 process.env.SMTP_URL = smtp.url;
-const stack = await startBenchStack({ env: PG_STAT_STATEMENTS_SETTINGS });
+const stack = await startBenchStack({ env: { ...PG_STAT_STATEMENTS_SETTINGS, ...profilingEnv() } });
 const counter = await statementCounter(stack.ports.EMBEDDED_PG_PORT!);
 const redisUrl = `redis://127.0.0.1:${stack.ports.EMBEDDED_REDIS_PORT}`;
 const eventsQueue = new Queue<OrderStatusEvent>(orderStatusQueue('notifications'), { connection: queueConnection(redisUrl), prefix: 'shopgraph' });
