@@ -80,7 +80,7 @@ export function createNotificationsCore(deps: Deps, hooks: { beforeSend?: (row: 
     async startWorkers() {
       if (!smsConfig) logger.info('SMS is disabled: set SMS_API_URL, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN and SMS_FROM to enable it');
       workers.push(startOrderEventsWorker({ settings, planner, concurrency: env.NOTIFY_EVENTS_CONCURRENCY, lockMs: env.NOTIFY_LOCK_MS, retryDelayMs: env.NOTIFY_BACKOFF_MS, logger }));
-      workers.push(startDeliveryWorker({ settings, dispatcher, concurrency: env.NOTIFY_CONCURRENCY, lockMs: env.NOTIFY_LOCK_MS, backoffMs: env.NOTIFY_BACKOFF_MS, backoffMaxMs: env.NOTIFY_BACKOFF_MAX_MS }));
+      workers.push(startDeliveryWorker({ settings, dispatcher, queue, concurrency: env.NOTIFY_CONCURRENCY, lockMs: env.NOTIFY_LOCK_MS, backoffMs: env.NOTIFY_BACKOFF_MS, backoffMaxMs: env.NOTIFY_BACKOFF_MAX_MS }));
       await Promise.all(workers.map((w) => w.waitUntilReady()));
     },
     /** Lets active jobs finish, then closes workers, the queue and the SMTP pool. */

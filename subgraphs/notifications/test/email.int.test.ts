@@ -167,6 +167,56 @@ describe('planning in batches', () => {
   });
 });
 
+describe('the emails of events planned together', () => {
+  const batchJobOf = async (deliveryId: string) => {
+    const jobs = await f.notifications.queue.queue.getJobs(['completed', 'active', 'waiting', 'delayed']);
+    return jobs.find((job) => 'deliveryIds' in job.data && job.data.deliveryIds.includes(deliveryId));
+  };
+  const messageIds = async () => (await mails(f.smtp)).map((m) => m.messageId);
+
+  it('go out as one delivery job, each sent once', async () => {
+    const events = (['SHIPPED', 'DELIVERED', 'CANCELLED'] as const).map((status) => statusEvent(order, customer.id, status, 'Planned together'));
+    expect(await Promise.all(events.map((event) => f.notifications.planner.handle(event)))).toEqual(['planned', 'planned', 'planned']);
+    const sent = await Promise.all(events.map(async (event) => (await waitForDeliveries(f, event.eventId, ['SENT']))[0]!));
+    expect(sent.map((row) => ({ status: row.status, attempts: row.attempts }))).toEqual(Array(3).fill({ status: 'SENT', attempts: 1 }));
+    const job = await batchJobOf(sent[0]!.id);
+    expect(job?.id).toMatch(/^batch-/);
+    expect([...(job!.data as { deliveryIds: string[] }).deliveryIds].sort()).toEqual(sent.map((row) => row.id).sort());
+    // No job of their own: the batch sent them.
+    for (const row of sent) expect(await f.notifications.queue.queue.getJob(row.id)).toBeUndefined();
+    const received = await messageIds();
+    for (const row of sent) expect(received.filter((id) => id === `<${row.id}@shopgraph.local>`)).toHaveLength(1);
+  });
+
+  it('go on one job each when their send fails, from the second attempt, and arrive once', async () => {
+    const port = f.smtp.port;
+    await f.smtp.stop();
+    const events = (['SHIPPED', 'REFUNDED'] as const).map((status) => statusEvent(order, customer.id, status, 'SMTP away'));
+    expect(await Promise.all(events.map((event) => f.notifications.planner.handle(event)))).toEqual(['planned', 'planned']);
+    const failed = await Promise.all(events.map(async (event) => (await waitForDeliveries(f, event.eventId, ['FAILED']))[0]!));
+    expect(failed.map((row) => row.status)).toEqual(['FAILED', 'FAILED']);
+    expect(await batchJobOf(failed[0]!.id)).toBeDefined();
+    const restarted = await startSmtpSink({ port });
+    try {
+      const sent = await Promise.all(events.map(async (event) => (await waitForDeliveries(f, event.eventId, ['SENT']))[0]!));
+      for (const row of sent) {
+        expect(row.attempts).toBeGreaterThanOrEqual(2);
+        // Its own job, which has the attempts the batch left (FAST_RETRIES: 6 in all).
+        expect((await f.notifications.queue.queue.getJob(row.id))?.opts.attempts).toBe(5);
+        const attempts = await f.sql`select ok from notification_delivery_attempts where delivery_id = ${row.id} order by attempt`;
+        expect(attempts.map((a) => a.ok)).toEqual([...Array(row.attempts - 1).fill(false), true]);
+      }
+      const received = (await mails(restarted)).map((m) => m.messageId);
+      for (const row of sent) expect(received.filter((id) => id === `<${row.id}@shopgraph.local>`)).toHaveLength(1);
+    } finally {
+      // The fixture's sink is the one the tests after this read and stop: from now on, that is the new one.
+      f.smtp.messages.push(...restarted.messages);
+      restarted.messages = f.smtp.messages;
+      f.smtp.stop = () => restarted.stop();
+    }
+  });
+});
+
 describe('SMTP outage', () => {
   it('delays mail while the SMTP server is down and delivers it once when it is back', async () => {
     const port = f.smtp.port;

@@ -1,11 +1,13 @@
 import { createQueue, type Queue, type QueueSettings } from '@shopgraph/kit';
 
-/** BullMQ queue of single deliveries: one job per delivery row (job id = delivery id). */
+/**
+ * BullMQ queue of deliveries. The emails an event batch planned travel as one job (`deliveryIds`, job id
+ * `batch-<first id>`); every other delivery, and every email that needs another attempt, as a job of its own
+ * (`deliveryId`, job id = delivery id).
+ */
 export const DELIVERY_QUEUE = 'notifications.deliveries';
 
-export interface DeliveryJob {
-  deliveryId: string;
-}
+export type DeliveryJob = { deliveryId: string } | { deliveryIds: string[] };
 
 /** The job id of a delivery: its id, plus the resend count once an admin sent it again (a new job). */
 export const deliveryJobId = (deliveryId: string, resends: number) => (resends === 0 ? deliveryId : `${deliveryId}-resend-${resends}`);
@@ -36,6 +38,36 @@ export class DeliveryQueue {
   async enqueue(rows: Array<{ id: string; resends: number }>): Promise<void> {
     if (rows.length === 0) return;
     await this.queue.addBulk(rows.map((row) => ({ name: 'deliver', data: { deliveryId: row.id }, opts: { jobId: deliveryJobId(row.id, row.resends) } })));
+  }
+
+  /**
+   * Enqueues freshly planned deliveries: the emails together as one job (one SMTP relay sends them all, and a
+   * job costs Redis and the worker what one email costs the rest of the stack), webhook calls and SMS one job
+   * each (their endpoints' latency is unknown: one slow endpoint must not hold a batch of mail).
+   */
+  async enqueuePlanned(rows: Array<{ id: string; resends: number; channel: string }>): Promise<void> {
+    const emails = rows.filter((row) => row.channel === 'EMAIL' && row.resends === 0);
+    if (emails.length < 2) return this.enqueue(rows);
+    const others = rows.filter((row) => !emails.includes(row));
+    await this.queue.addBulk([
+      { name: 'deliver-batch', data: { deliveryIds: emails.map((row) => row.id) }, opts: { jobId: `batch-${emails[0]!.id}` } },
+      ...others.map((row) => ({ name: 'deliver', data: { deliveryId: row.id }, opts: { jobId: deliveryJobId(row.id, row.resends) } })),
+    ]);
+  }
+
+  /**
+   * Deliveries of a batch job that were not sent, each as a job of its own from their second attempt on: after
+   * the first backoff delay, with the attempts that remain (`spent`: whether the batch's attempt counts).
+   */
+  async retryAlone(ids: Array<{ id: string; spent: boolean }>, firstDelayMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.queue.addBulk(
+      ids.map(({ id, spent }) => ({
+        name: 'deliver',
+        data: { deliveryId: id },
+        opts: { jobId: deliveryJobId(id, 0), delay: firstDelayMs, attempts: spent ? Math.max(1, this.attempts - 1) : this.attempts },
+      })),
+    );
   }
 
   /** Removes a delivery's job unless a worker holds it right now. */

@@ -19,3 +19,20 @@ export function batched<K, V>(batch: (keys: readonly K[]) => Promise<Array<V | E
 export function isAnyOf(column: Column, values: readonly string[], type: 'uuid' | 'text'): SQL {
   return sql`${column} = any(${sql.param([...values])}::${sql.raw(type)}[])`;
 }
+
+/**
+ * `unnest($1::type[], $2::type[], …) as alias(column, …)`: a batch's rows as a table, one array parameter per
+ * column, so a statement that writes a batch is one prepared statement whatever the batch's size (a `values`
+ * list would be a new statement for every size). Enums and jsonb travel as text and are cast where they are used.
+ * Booleans and timestamps travel as text cast to their array type: postgres.js types a parameter holding JS
+ * booleans as one boolean (not an array), and drizzle's timestamp serialiser does not take an array.
+ */
+export function unnest<R>(rows: readonly R[], columns: Record<string, [type: 'uuid' | 'text' | 'int' | 'boolean' | 'timestamptz', value: (row: R) => unknown]>, alias = 'v'): SQL {
+  const names = Object.keys(columns);
+  const arrays = names.map((name) => {
+    const [type, value] = columns[name]!;
+    if (type === 'boolean' || type === 'timestamptz') return sql`${sql.param(rows.map((row) => (value(row) == null ? null : String(value(row)))))}::text[]::${sql.raw(type)}[]`;
+    return sql`${sql.param(rows.map(value))}::${sql.raw(type)}[]`;
+  });
+  return sql`unnest(${sql.join(arrays, sql`, `)}) as ${sql.raw(alias)}(${sql.raw(names.join(', '))})`;
+}

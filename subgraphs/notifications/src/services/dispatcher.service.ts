@@ -4,7 +4,7 @@ import { counter, SpanKind, withSpan } from '@shopgraph/kit/telemetry';
 import { and, eq, isNull, ne, notInArray, sql } from 'drizzle-orm';
 import { PermanentDeliveryError } from '../channels/errors.ts';
 import type { EmailChannel } from '../channels/email.ts';
-import { batched, isAnyOf } from './batching.ts';
+import { batched, isAnyOf, unnest } from './batching.ts';
 import type { InvoiceAttachments, MailAttachment } from './invoice-attachments.ts';
 import type { SmsChannel } from '../channels/sms.ts';
 import type { WebhookChannel } from '../channels/webhook.ts';
@@ -230,15 +230,20 @@ export class DispatcherService {
       const ids = new Set<string>();
       const now = rest.filter((r) => !ids.has(r.id) && ids.add(r.id));
       rest = rest.filter((r) => !now.includes(r));
-      const values = sql.join(
-        now.map((r) => sql`(${r.id}::uuid, ${r.claim}::uuid, ${r.attempt}::int, ${r.result.ok}::boolean, ${r.result.error}::text, ${r.result.status}::notification_status, ${r.at.toISOString()}::timestamptz)`),
-        sql`, `,
-      );
+      const v = unnest(now, {
+        id: ['uuid', (r) => r.id],
+        claim: ['uuid', (r) => r.claim],
+        attempt: ['int', (r) => r.attempt],
+        ok: ['boolean', (r) => r.result.ok],
+        error: ['text', (r) => r.result.error],
+        status: ['text', (r) => r.result.status],
+        at: ['timestamptz', (r) => r.at.toISOString()],
+      });
       const rows = await this.db.execute<{ id: string }>(sql`
-        with v (id, claim, attempt, ok, error, status, at) as (values ${values}),
+        with v as (select * from ${v}),
         logged as (insert into ${deliveryAttempts} (delivery_id, attempt, ok, error, at) select id, attempt, ok, error, at from v)
         update ${deliveries} d
-        set status = v.status, attempts = d.attempts + 1, updated_at = v.at, sending_claim = null, sending_since = null,
+        set status = v.status::notification_status, attempts = d.attempts + 1, updated_at = v.at, sending_claim = null, sending_since = null,
             sent_at = case when v.ok then v.at else d.sent_at end, last_error = v.error
         from v
         where d.id = v.id and d.status <> 'SENT' and (v.ok or d.sending_claim = v.claim or d.sending_claim is null)

@@ -1,8 +1,8 @@
 import type { Database, Logger, OrderStatusEvent } from '@shopgraph/kit';
-import { and, eq } from 'drizzle-orm';
+import { and, inArray, sql } from 'drizzle-orm';
 import { deliveries, type DeliveryContent, processedEvents, type schema, type WebhookEndpointRow } from '../db/schema.ts';
 import type { DeliveryQueue } from '../jobs/delivery-queue.ts';
-import { batched, isAnyOf } from './batching.ts';
+import { batched, isAnyOf, unnest } from './batching.ts';
 import { type EventType, eventTypeOf } from './event-types.ts';
 import { type OrderData, type OrderFacts, orderView } from './order-data.ts';
 import type { Preferences, PreferencesService } from './preferences.service.ts';
@@ -17,9 +17,10 @@ type NewDelivery = typeof deliveries.$inferInsert;
 
 /**
  * Turns order status events into deliveries: one row per (event, channel, recipient), written in one
- * statement with the events' "processed" marks, then one queue job per row. The unique key makes a
- * redelivered event (queues are at least once) a no-op; a crash between commit and enqueue is repaired by
- * that redelivery, which enqueues the event's pending rows again.
+ * statement with the events' "processed" marks, then queue jobs: one for the batch's emails, one per other row
+ * (see `DeliveryQueue.enqueuePlanned`). The unique key makes a redelivered event (queues are at least once) a
+ * no-op; a crash between commit and enqueue is repaired by that redelivery, which enqueues the event's unsent
+ * rows again, one job each.
  *
  * Events handled at about the same time (the worker runs many jobs at once) are planned together, a batch
  * costing what one event did: one read of the marks, one of the preferences, one `_entities` request per
@@ -65,21 +66,31 @@ export class PlannerService {
       ...planned.map(({ event, rows }) => [event.eventId, rows === null ? 'unknown-order' : 'planned'] as const),
     ]);
     const rows = planned.flatMap((p) => p.rows ?? []);
-    let inserted: Array<{ id: string; resends: number }> = [];
+    let inserted: Array<{ id: string; resends: number; channel: string }> = [];
     if (planned.length > 0) {
       // One statement, so atomic without a transaction's extra round trips: the events' marks and their deliveries.
-      const marks = this.db.$with('mark').as(
-        this.db
-          .insert(processedEvents)
-          .values(planned.map(({ event, type }) => ({ eventId: event.eventId, eventType: type })))
-          .onConflictDoNothing()
-          .returning({ eventId: processedEvents.eventId }),
-      );
-      if (rows.length > 0) inserted = await this.db.with(marks).insert(deliveries).values(rows).onConflictDoNothing().returning({ id: deliveries.id, resends: deliveries.resends });
-      else await this.db.with(marks).select({ eventId: marks.eventId }).from(marks);
+      const marks = unnest(planned, { event_id: ['uuid', (p) => p.event.eventId], event_type: ['text', (p) => p.type] }, 'event');
+      const values = unnest(rows, {
+        event_id: ['uuid', (r) => r.eventId],
+        event_type: ['text', (r) => r.eventType],
+        channel: ['text', (r) => r.channel],
+        recipient: ['text', (r) => r.recipient],
+        order_id: ['text', (r) => r.orderId ?? null],
+        customer_id: ['text', (r) => r.customerId ?? null],
+        content: ['text', (r) => JSON.stringify(r.content)],
+      });
+      inserted = [
+        ...(await this.db.execute<{ id: string; resends: number; channel: string }>(sql`
+          with mark as (insert into ${processedEvents} (event_id, event_type) select * from ${marks} on conflict do nothing)
+          insert into ${deliveries} (event_id, event_type, channel, recipient, order_id, customer_id, content)
+          select event_id, event_type, channel::notification_channel, recipient, order_id, customer_id, content::jsonb from ${values}
+          on conflict do nothing
+          returning id, resends, channel`)),
+      ];
     }
-    // Rows another copy of an event inserted first are enqueued by that copy; a redelivered event's pending ones here.
-    await Promise.all([this.deps.queue.enqueue(inserted), this.enqueuePending([...seen])]);
+    // Rows another copy of an event inserted first are enqueued by that copy; a redelivered event's unsent ones here
+    // (a job that still exists for one is left alone).
+    await Promise.all([this.deps.queue.enqueuePlanned(inserted), this.enqueuePending([...seen])]);
     return batch.map((event) => outcomes.get(event.eventId) ?? 'ignored');
   }
 
@@ -88,7 +99,7 @@ export class PlannerService {
     const pending = await this.db
       .select({ id: deliveries.id, resends: deliveries.resends })
       .from(deliveries)
-      .where(and(isAnyOf(deliveries.eventId, eventIds, 'uuid'), eq(deliveries.status, 'PENDING')));
+      .where(and(isAnyOf(deliveries.eventId, eventIds, 'uuid'), inArray(deliveries.status, ['PENDING', 'FAILED'])));
     await this.deps.queue.enqueue(pending);
   }
 
