@@ -140,8 +140,25 @@ export class DispatcherService {
     return row ? { row, claim } : null;
   }
 
+  /**
+   * The first attempt of many deliveries at once (the emails of a planned batch): the fresh ones are claimed in
+   * one statement, sent together, and their outcomes recorded in one statement once the last has been sent.
+   * Any other (claimed by another attempt, sent, gone) takes the way of {@link dispatch}. Settles each as
+   * `dispatch` would.
+   */
+  async dispatchMany(deliveryIds: readonly string[], finalAttempt: boolean): Promise<Array<PromiseSettledResult<DispatchOutcome>>> {
+    const claimed = await Promise.all(deliveryIds.map((id) => this.claimUnclaimed(id)));
+    const attempts = await Promise.all(claimed.map(async (row) => (row ? { row, ...(await this.attemptSend(row, row.sendingClaim!, row.attempts + 1, null, finalAttempt)) } : null)));
+    return Promise.allSettled(deliveryIds.map((id, i) => (attempts[i] ? this.recordAttempt(attempts[i]) : this.dispatch(id, finalAttempt))));
+  }
+
   /** Sends a delivery this attempt has claimed, and records the outcome. */
   private async sendClaimed(row: DeliveryRow, claim: string, attempt: number, resentNote: string | null, finalAttempt: boolean): Promise<DispatchOutcome> {
+    return this.recordAttempt({ row, ...(await this.attemptSend(row, claim, attempt, resentNote, finalAttempt)) });
+  }
+
+  /** Sends a claimed delivery; the outcome is remembered here until {@link recordAttempt} has recorded it. */
+  private async attemptSend(row: DeliveryRow, claim: string, attempt: number, resentNote: string | null, finalAttempt: boolean): Promise<SentAttempt> {
     let outcome: Outcome;
     let failure: unknown = null;
     try {
@@ -161,6 +178,11 @@ export class DispatcherService {
     deliveryAttemptsTotal().inc({ channel: row.content.kind, status: outcome.status });
     this.unrecorded.set(row.id, { claim, outcome });
     await this.deps.afterSend?.(row);
+    return { claim, attempt, outcome, failure };
+  }
+
+  /** Records a sent attempt's outcome; rejects with its failure when the send failed. */
+  private async recordAttempt({ row, claim, attempt, outcome, failure }: SentAttempt & { row: DeliveryRow }): Promise<DispatchOutcome> {
     await this.recordWithRetries(row.id, claim, attempt, outcome);
     this.unrecorded.delete(row.id);
     if (failure) throw failure;
@@ -253,6 +275,14 @@ export class DispatcherService {
     }
     return records.map((r) => updated.has(r));
   });
+}
+
+interface SentAttempt {
+  claim: string;
+  attempt: number;
+  outcome: Outcome;
+  /** What the send threw, if it failed. */
+  failure: unknown;
 }
 
 interface RecordedOutcome {
