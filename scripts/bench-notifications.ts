@@ -6,7 +6,10 @@
  * every message and prints notifications/s (published → received), the end-to-end latency, and the queue lag
  * (job created → processing started) of the event and delivery queues.
  *
- *   npm run bench:notifications -- --events 10000 [--statements notifications] [--profile <dir>]
+ *   npm run bench:notifications -- --events 10000 [--rate 300] [--statements notifications] [--profile <dir>]
+ *
+ * `--rate <events/s>` publishes at that sustained rate instead of all at once (in batches of 500): the latency
+ * and queue lag it prints are then those of a steady load.
  *
  * It also prints every process's CPU-ms per email and the SQL statements per email by database;
  * `--statements <database>` lists that database's statements per email, most frequent first.
@@ -27,6 +30,7 @@ import { cpuByRole, cpuSpent } from './lib/proc.ts';
 printCommand();
 
 const events = numberArg('events', 10_000);
+const rate = numberArg('rate', 0);
 const customers = numberArg('customers', 10);
 const timeoutMs = numberArg('timeout-seconds', 900) * 1000;
 const statementsOf = stringArg('statements');
@@ -96,7 +100,7 @@ try {
   received.clear();
 
   const statuses: OrderStatus[] = ['PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED'];
-  console.log(`notifications benchmark: ${events} order events (${customers} orders, ${statuses.join('/')}) → SMTP, on ${process.platform} with ${cpus().length} cores`);
+  console.log(`notifications benchmark: ${events} order events (${customers} orders, ${statuses.join('/')}) ${rate > 0 ? `at ${rate}/s` : 'at once'} → SMTP, on ${process.platform} with ${cpus().length} cores`);
   console.log(`workers: NOTIFY_CONCURRENCY=${process.env.NOTIFY_CONCURRENCY ?? '20 (default)'}, NOTIFY_EVENTS_CONCURRENCY=${process.env.NOTIFY_EVENTS_CONCURRENCY ?? '100 (default)'}, SMTP_POOL_SIZE=${process.env.SMTP_POOL_SIZE ?? '5 (default)'}`);
 
   const published = new Map<string, number>();
@@ -105,8 +109,12 @@ try {
   const sqlBefore = await counter.byDatabase();
   const statementsBefore = statementsOf ? await counter.ofDatabase(statementsOf) : new Map<string, number>();
   const started = Date.now();
-  for (let i = 0; i < events; i += 500) {
-    const batch = Array.from({ length: Math.min(500, events - i) }, (_, j) => {
+  // At a rate: a batch every 50 ms, each when its first event is due.
+  const perBatch = rate > 0 ? Math.max(1, Math.round(rate / 20)) : 500;
+  for (let i = 0; i < events; i += perBatch) {
+    const due = rate > 0 ? started + (i / rate) * 1000 - Date.now() : 0;
+    if (due > 0) await new Promise((r) => setTimeout(r, due));
+    const batch = Array.from({ length: Math.min(perBatch, events - i) }, (_, j) => {
       const order = orders[(i + j) % orders.length]!;
       const event: OrderStatusEvent = {
         eventId: randomUUID(),

@@ -28,7 +28,11 @@ type NewDelivery = typeof deliveries.$inferInsert;
  * on its own; every step is idempotent.
  */
 export class PlannerService {
-  readonly handle: (event: OrderStatusEvent) => Promise<PlanOutcome> = batched((events) => this.plan(events));
+  /**
+   * Plans an event with the others that arrive within 25 ms: at a steady few hundred events a second, a 5-ms
+   * window gathered one or two, and each batch costs three `_entities` requests, three statements and a job.
+   */
+  readonly handle: (event: OrderStatusEvent) => Promise<PlanOutcome> = batched((events) => this.plan(events), { windowMs: 25 });
 
   constructor(
     private readonly db: Db,
