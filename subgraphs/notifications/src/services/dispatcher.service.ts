@@ -144,7 +144,7 @@ export class DispatcherService {
    * The first attempt of many deliveries at once (the emails of a planned batch): the fresh ones are claimed in
    * one statement, sent together, and their outcomes recorded in one statement once the last has been sent.
    * Any other (claimed by another attempt, sent, gone) takes the way of {@link dispatch}. Settles each as
-   * `dispatch` would.
+   * `dispatch` would. The window of point 3 above (sent, not yet recorded) lasts as long as the batch's sends.
    */
   async dispatchMany(deliveryIds: readonly string[], finalAttempt: boolean): Promise<Array<PromiseSettledResult<DispatchOutcome>>> {
     const claimed = await Promise.all(deliveryIds.map((id) => this.claimUnclaimed(id)));
