@@ -1,4 +1,5 @@
-import { getTableColumns, getTableName, type InferSelectModel, type Table } from 'drizzle-orm';
+import { getTableColumns, getTableName, type InferSelectModel, type SQL, sql, type Table } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
@@ -77,6 +78,17 @@ export function rowMapper<T extends Table>(table: T): (raw: Record<string, unkno
         return [key, value == null ? null : column.mapFromDriverValue(value)];
       }),
     ) as InferSelectModel<T>;
+}
+
+/**
+ * `column = any($1::type[])`: the values of a batch as one array parameter, so a batched read or write is one
+ * prepared statement whatever the batch's size. Drizzle's `inArray` writes `in ($1, $2, …)`, a new statement for
+ * every size, which PostgreSQL parses and plans, and postgres.js prepares and keeps, again on every connection.
+ * The array takes the column's own type (a serial's is its integer type).
+ */
+export function anyOf(column: PgColumn, values: readonly unknown[]): SQL {
+  const type = column.getSQLType().replace(/^(big|small)?serial$/, (_, size?: string) => (size === 'big' ? 'bigint' : size === 'small' ? 'smallint' : 'integer'));
+  return sql`${column} = any(${sql.param(values.map((value) => column.mapToDriverValue(value)))}::${sql.raw(type)}[])`;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

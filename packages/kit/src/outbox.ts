@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { asc, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { asc, isNull, type SQL, sql } from 'drizzle-orm';
 import { bigserial, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import { connectDb, type Database, type DbHandle, type Executor } from './db.ts';
+import { anyOf, connectDb, type Database, type DbHandle, type Executor } from './db.ts';
 import type { Logger } from './logger.ts';
 import type { Redis } from './redis.ts';
 import { FlowProducer, type JobsOptions } from 'bullmq';
@@ -218,7 +218,7 @@ export class OutboxRelay {
       await tx
         .update(table)
         .set({ publishedAt: sql`clock_timestamp()` })
-        .where(inArray(table.seq, rows.map((r) => r.seq)));
+        .where(anyOf(table.seq, rows.map((r) => r.seq)));
       return rows.length;
     });
   }

@@ -192,7 +192,7 @@ describe('visibility', () => {
     expect(res.data!._entities).toHaveLength(101);
     expect(res.data!._entities[100]).toBeNull();
     // The statements of this batch (orders' background workers may query meanwhile: shipment events, the sweep).
-    const batch = queries.statements.slice(before).filter((q) => /from "orders" where "orders"\."id" in|from "order_items" where "order_items"\."order_id" in/.test(q));
+    const batch = queries.statements.slice(before).filter((q) => /from "orders" where "orders"\."id" = any\(|from "order_items" where "order_items"\."order_id" = any\(/.test(q));
     expect(batch).toHaveLength(2);
     expect(batch.some((q) => q.includes('from "order_items"'))).toBe(true);
   });

@@ -1,5 +1,5 @@
-import { badInput, conflict, type Database, type Executor, type Logger, MAX_LINE_ITEMS, notFound, parseInput } from '@shopgraph/kit';
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { anyOf, badInput, conflict, type Database, type Executor, type Logger, MAX_LINE_ITEMS, notFound, parseInput } from '@shopgraph/kit';
+import { and, asc, eq, lte, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import {
   type MovementKind,
@@ -223,7 +223,7 @@ export class ReservationService {
     const rows = await tx
       .select({ productId: stockLevels.productId, available: stockLevels.available })
       .from(stockLevels)
-      .where(inArray(stockLevels.productId, lines.map((line) => line.productId)));
+      .where(anyOf(stockLevels.productId, lines.map((line) => line.productId)));
     const available = new Map(rows.map((row) => [row.productId, row.available]));
     return lines.map((line) => ({ productId: line.productId, requested: line.quantity, available: available.get(line.productId) ?? 0 }));
   }

@@ -1,5 +1,5 @@
-import { type Database, ErrorCode, notFound, pageArgs, parseInput, toConnection, userError } from '@shopgraph/kit';
-import { and, desc, eq, inArray, lt } from 'drizzle-orm';
+import { anyOf, type Database, ErrorCode, notFound, pageArgs, parseInput, toConnection, userError } from '@shopgraph/kit';
+import { and, desc, eq, lt } from 'drizzle-orm';
 import { z } from 'zod';
 import { type schema, stockLevels, stockMovements } from '../db/schema.ts';
 import type { ProductsClient } from '../clients/products.ts';
@@ -42,7 +42,7 @@ export class StockService {
 
   /** Stock of many products in one query, in the order of `productIds` (0/0/0 for products without a row). */
   async levelsOf(productIds: readonly string[]): Promise<StockLevel[]> {
-    const rows = await this.db.select().from(stockLevels).where(inArray(stockLevels.productId, [...new Set(productIds)]));
+    const rows = await this.db.select().from(stockLevels).where(anyOf(stockLevels.productId, [...new Set(productIds)]));
     const byId = new Map(rows.map((row) => [row.productId, levelOf(row)]));
     return productIds.map((id) => byId.get(id) ?? ZERO_STOCK);
   }

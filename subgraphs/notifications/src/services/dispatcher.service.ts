@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Database, Logger } from '@shopgraph/kit';
+import { anyOf, type Database, type Logger } from '@shopgraph/kit';
 import { counter, SpanKind, withSpan } from '@shopgraph/kit/telemetry';
 import { and, eq, isNull, ne, notInArray, sql } from 'drizzle-orm';
 import { PermanentDeliveryError } from '../channels/errors.ts';
 import type { EmailChannel } from '../channels/email.ts';
-import { batched, isAnyOf, unnest } from './batching.ts';
+import { batched, unnest } from './batching.ts';
 import type { InvoiceAttachments, MailAttachment } from './invoice-attachments.ts';
 import type { SmsChannel } from '../channels/sms.ts';
 import type { WebhookChannel } from '../channels/webhook.ts';
@@ -116,7 +116,7 @@ export class DispatcherService {
     const rows = await this.db
       .update(deliveries)
       .set({ sendingClaim: sql`gen_random_uuid()`, sendingSince: new Date() })
-      .where(and(isAnyOf(deliveries.id, [...new Set(ids)], 'uuid'), notInArray(deliveries.status, ['SENT', 'DEAD']), isNull(deliveries.sendingClaim)))
+      .where(and(anyOf(deliveries.id, [...new Set(ids)]), notInArray(deliveries.status, ['SENT', 'DEAD']), isNull(deliveries.sendingClaim)))
       .returning();
     const claimed = new Map(rows.map((row) => [row.id, row]));
     return ids.map((id) => {

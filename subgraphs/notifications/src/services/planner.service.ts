@@ -1,8 +1,8 @@
-import type { Database, Logger, OrderStatusEvent } from '@shopgraph/kit';
+import { anyOf, type Database, type Logger, type OrderStatusEvent } from '@shopgraph/kit';
 import { and, inArray, sql } from 'drizzle-orm';
 import { deliveries, type DeliveryContent, processedEvents, type schema, type WebhookEndpointRow } from '../db/schema.ts';
 import type { DeliveryQueue } from '../jobs/delivery-queue.ts';
-import { batched, isAnyOf, unnest } from './batching.ts';
+import { batched, unnest } from './batching.ts';
 import { type EventType, eventTypeOf } from './event-types.ts';
 import { type OrderData, type OrderFacts, orderView } from './order-data.ts';
 import type { Preferences, PreferencesService } from './preferences.service.ts';
@@ -51,7 +51,7 @@ export class PlannerService {
     const events = [...new Map(batch.filter((e) => eventTypeOf(e.status)).map((e) => [e.eventId, e])).values()];
     if (events.length === 0) return batch.map(() => 'ignored');
     const [seenRows, prefs] = await Promise.all([
-      this.db.select({ eventId: processedEvents.eventId }).from(processedEvents).where(isAnyOf(processedEvents.eventId, events.map((e) => e.eventId), 'uuid')),
+      this.db.select({ eventId: processedEvents.eventId }).from(processedEvents).where(anyOf(processedEvents.eventId, events.map((e) => e.eventId))),
       this.deps.preferences.byUserIds([...new Set(events.map((e) => e.customerId))]),
     ]);
     const seen = new Set(seenRows.map((row) => row.eventId));
@@ -103,7 +103,7 @@ export class PlannerService {
     const pending = await this.db
       .select({ id: deliveries.id, resends: deliveries.resends })
       .from(deliveries)
-      .where(and(isAnyOf(deliveries.eventId, eventIds, 'uuid'), inArray(deliveries.status, ['PENDING', 'FAILED'])));
+      .where(and(anyOf(deliveries.eventId, eventIds), inArray(deliveries.status, ['PENDING', 'FAILED'])));
     await this.deps.queue.enqueue(pending);
   }
 

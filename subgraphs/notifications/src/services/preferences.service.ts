@@ -1,8 +1,7 @@
-import { type Database, ErrorCode, parseInput, userError } from '@shopgraph/kit';
+import { anyOf, type Database, ErrorCode, parseInput, userError } from '@shopgraph/kit';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { preferences, type schema } from '../db/schema.ts';
-import { isAnyOf } from './batching.ts';
 
 type Db = Database<typeof schema>;
 
@@ -42,7 +41,7 @@ export class PreferencesService {
 
   /** Preferences of each user, in order (defaults for users without a row): one query per batch. */
   async byUserIds(userIds: readonly string[]): Promise<Preferences[]> {
-    const rows = userIds.length ? await this.db.select().from(preferences).where(isAnyOf(preferences.userId, userIds, 'text')) : [];
+    const rows = userIds.length ? await this.db.select().from(preferences).where(anyOf(preferences.userId, userIds)) : [];
     const byId = new Map(rows.map((row) => [row.userId, row]));
     return userIds.map((id) => {
       const row = byId.get(id);

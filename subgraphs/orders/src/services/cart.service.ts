@@ -1,5 +1,5 @@
-import { badInput, type Database, entityIdSchema, itemQuantitySchema, MAX_ITEM_QUANTITY, MAX_LINE_ITEMS, notFound, parseInput } from '@shopgraph/kit';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { anyOf, badInput, type Database, entityIdSchema, itemQuantitySchema, MAX_ITEM_QUANTITY, MAX_LINE_ITEMS, notFound, parseInput } from '@shopgraph/kit';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { cartItems, type CartRow, carts, type schema } from '../db/schema.ts';
 import type { CheckoutPorts } from './clients.ts';
@@ -38,9 +38,9 @@ export class CartService {
 
   /** Carts by id, in order (null for unknown ids), with two queries. */
   async byIds(ids: readonly string[]): Promise<Array<CartView | null>> {
-    const rows = await this.db.select().from(carts).where(inArray(carts.id, [...ids]));
+    const rows = await this.db.select().from(carts).where(anyOf(carts.id, [...ids]));
     const lines = rows.length
-      ? await this.db.select().from(cartItems).where(inArray(cartItems.cartId, rows.map((r) => r.id))).orderBy(asc(cartItems.addedAt), asc(cartItems.productId))
+      ? await this.db.select().from(cartItems).where(anyOf(cartItems.cartId, rows.map((r) => r.id))).orderBy(asc(cartItems.addedAt), asc(cartItems.productId))
       : [];
     return ids.map((id) => {
       const cart = rows.find((r) => r.id === id);

@@ -1,15 +1,4 @@
-import {
-  conflict,
-  type Database,
-  decodeTimeIdCursor,
-  isUuid,
-  type Logger,
-  notFound,
-  pageArgs,
-  parseInput,
-  toConnection,
-  type Viewer,
-} from '@shopgraph/kit';
+import { anyOf, conflict, type Database, decodeTimeIdCursor, isUuid, type Logger, notFound, pageArgs, parseInput, toConnection, type Viewer } from '@shopgraph/kit';
 import { and, asc, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { type OrderItemRow, orderItems, type OrderRow, orders, type OrderStatus, orderStatusHistory, type schema, type StatusHistoryRow } from '../db/schema.ts';
@@ -49,18 +38,18 @@ export class OrdersService {
   /** Orders by id, in order (null for unknown or malformed ids), with one query. */
   async byIds(ids: readonly string[]): Promise<Array<OrderRow | null>> {
     const valid = ids.filter(isUuid);
-    const rows = valid.length ? await this.db.select().from(orders).where(inArray(orders.id, valid)) : [];
+    const rows = valid.length ? await this.db.select().from(orders).where(anyOf(orders.id, valid)) : [];
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
   async itemsOf(orderIds: readonly string[]): Promise<OrderItemRow[][]> {
-    const rows = await this.db.select().from(orderItems).where(inArray(orderItems.orderId, [...orderIds])).orderBy(asc(orderItems.position));
+    const rows = await this.db.select().from(orderItems).where(anyOf(orderItems.orderId, [...orderIds])).orderBy(asc(orderItems.position));
     return orderIds.map((id) => rows.filter((r) => r.orderId === id));
   }
 
   async historyOf(orderIds: readonly string[]): Promise<StatusHistoryRow[][]> {
-    const rows = await this.db.select().from(orderStatusHistory).where(inArray(orderStatusHistory.orderId, [...orderIds])).orderBy(asc(orderStatusHistory.sequence));
+    const rows = await this.db.select().from(orderStatusHistory).where(anyOf(orderStatusHistory.orderId, [...orderIds])).orderBy(asc(orderStatusHistory.sequence));
     return orderIds.map((id) => rows.filter((r) => r.orderId === id));
   }
 

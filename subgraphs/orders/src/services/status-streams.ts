@@ -1,13 +1,4 @@
-import {
-  type Database,
-  type Logger,
-  type OrderStatusEvent,
-  ORDER_STATUS_CHANNEL_PREFIX,
-  PushStream,
-  type RedisPubSub,
-  subscriptionCursor,
-  subscriptionEvent,
-} from '@shopgraph/kit';
+import { anyOf, type Database, type Logger, ORDER_STATUS_CHANNEL_PREFIX, type OrderStatusEvent, PushStream, type RedisPubSub, subscriptionCursor, subscriptionEvent } from '@shopgraph/kit';
 import { and, asc, eq, gte, inArray, or, type SQL } from 'drizzle-orm';
 import { type OrderRow, orders, orderStatusHistory, type schema, type StatusHistoryRow } from '../db/schema.ts';
 import { customerChannel } from '../jobs/order-events.ts';
@@ -96,7 +87,7 @@ export class OrderStatusStreams {
           this.db.select({ id: orders.id }).from(orders).where(eq(orders.customerId, customerId)),
         );
         const recent = gte(orderStatusHistory.at, new Date(since.getTime() - RESUME_MARGIN_MS));
-        return this.historyAfter(and(mine, known.length ? or(recent, inArray(orderStatusHistory.orderId, known)) : recent)!, seen);
+        return this.historyAfter(and(mine, known.length ? or(recent, anyOf(orderStatusHistory.orderId, known)) : recent)!, seen);
       },
       toEvent: (event) => {
         touched.set(event.orderId, event.sequence);

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { type Database, divideRoundHalfUp, isUuid, type Transaction } from '@shopgraph/kit';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { anyOf, type Database, divideRoundHalfUp, isUuid, type Transaction } from '@shopgraph/kit';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { type InvoiceRow, invoices, invoiceSequences, type PaymentRow, type RefundRow, type schema } from '../db/schema.ts';
 import type { InvoiceDetails, InvoiceParty } from './invoice-details.ts';
 import { renderInvoicePdf } from './invoice-pdf.ts';
@@ -72,7 +72,7 @@ export class InvoicesService {
   /** The invoices of many orders in one query (null where there is none). */
   async invoicesOfOrders(orderIds: readonly string[]): Promise<Array<InvoiceRow | null>> {
     const rows = orderIds.length
-      ? await this.db.select().from(invoices).where(and(inArray(invoices.orderId, [...new Set(orderIds)]), eq(invoices.kind, 'INVOICE')))
+      ? await this.db.select().from(invoices).where(and(anyOf(invoices.orderId, [...new Set(orderIds)]), eq(invoices.kind, 'INVOICE')))
       : [];
     const byOrder = new Map(rows.map((row) => [row.orderId, row]));
     return orderIds.map((id) => byOrder.get(id) ?? null);
@@ -83,7 +83,7 @@ export class InvoicesService {
     const rows = await this.db
       .select()
       .from(invoices)
-      .where(inArray(invoices.invoiceId, [...new Set(invoiceIds)]))
+      .where(anyOf(invoices.invoiceId, [...new Set(invoiceIds)]))
       .orderBy(asc(invoices.sequence));
     return invoiceIds.map((id) => rows.filter((row) => row.invoiceId === id));
   }

@@ -1,24 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  badInput,
-  conflict,
-  type Database,
-  ErrorCode,
-  formatMoney,
-  isUuid,
-  type Logger,
-  notFound,
-  outboxInsert,
-  parseInput,
-  type PaymentStatusEvent,
-  rowMapper,
-  serviceUnavailable,
-  sqlIsoTimestamp,
-  sqlPayload,
-  type Transaction,
-  userError,
-} from '@shopgraph/kit';
-import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { anyOf, badInput, conflict, type Database, ErrorCode, formatMoney, isUuid, type Logger, notFound, outboxInsert, parseInput, type PaymentStatusEvent, rowMapper, serviceUnavailable, sqlIsoTimestamp, sqlPayload, type Transaction, userError } from '@shopgraph/kit';
+import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import {
   outbox,
   type PaymentEventKind,
@@ -295,7 +277,7 @@ export class PaymentsService {
   /** Payments of many orders in one query, in the order of `orderIds` (null where there is none). */
   async byOrderIds(orderIds: readonly string[]): Promise<Array<PaymentRow | null>> {
     const ids = [...new Set(orderIds.filter(isUuid).map((id) => id.toLowerCase()))];
-    const rows = ids.length ? await this.db.select().from(payments).where(inArray(payments.orderId, ids)) : [];
+    const rows = ids.length ? await this.db.select().from(payments).where(anyOf(payments.orderId, ids)) : [];
     const byOrder = new Map(rows.map((row) => [row.orderId, row]));
     return orderIds.map((id) => byOrder.get(id.toLowerCase()) ?? null);
   }
@@ -305,7 +287,7 @@ export class PaymentsService {
     const rows = await this.db
       .select()
       .from(refunds)
-      .where(inArray(refunds.paymentId, [...new Set(paymentIds)]))
+      .where(anyOf(refunds.paymentId, [...new Set(paymentIds)]))
       .orderBy(asc(refunds.sequence));
     const byPayment = new Map<string, RefundRow[]>();
     for (const row of rows) byPayment.set(row.paymentId, [...(byPayment.get(row.paymentId) ?? []), row]);

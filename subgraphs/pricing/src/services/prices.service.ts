@@ -1,18 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  currencyCodeSchema as currencyCode,
-  type Database,
-  decodeTimeIdCursor,
-  entityIdSchema,
-  moneyAmountSchema,
-  notFound,
-  pageArgs,
-  parseInput,
-  type PriceChangedEvent,
-  toConnection,
-  writeOutbox,
-} from '@shopgraph/kit';
-import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { anyOf, currencyCodeSchema as currencyCode, type Database, decodeTimeIdCursor, entityIdSchema, moneyAmountSchema, notFound, pageArgs, parseInput, type PriceChangedEvent, toConnection, writeOutbox } from '@shopgraph/kit';
+import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { outbox, priceChanges, type PriceChangeRow, type PriceRow, prices, promotions, type schema } from '../db/schema.ts';
 import type { ProductsClient } from '../clients/products.ts';
@@ -108,7 +96,7 @@ export class PricesService {
 
   /** Regular prices of many products in one query, in the order of `productIds` (missing ones as null). */
   async byProductIds(productIds: readonly string[]): Promise<Array<PriceRow | null>> {
-    const rows = productIds.length ? await this.db.select().from(prices).where(inArray(prices.productId, [...productIds])) : [];
+    const rows = productIds.length ? await this.db.select().from(prices).where(anyOf(prices.productId, [...productIds])) : [];
     const byId = new Map(rows.map((r) => [r.productId, r]));
     return productIds.map((id) => byId.get(id) ?? null);
   }

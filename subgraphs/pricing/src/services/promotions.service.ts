@@ -1,5 +1,5 @@
-import { conflict, currencyCodeSchema as currencyCode, type Database, decodeTimeIdCursor, entityIdSchema, ErrorCode, isUniqueViolation, isUuid, moneyAmountSchema, notFound, pageArgs, parseInput, toConnection, userError } from '@shopgraph/kit';
-import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
+import { anyOf, conflict, currencyCodeSchema as currencyCode, type Database, decodeTimeIdCursor, entityIdSchema, ErrorCode, isUniqueViolation, isUuid, moneyAmountSchema, notFound, pageArgs, parseInput, toConnection, userError } from '@shopgraph/kit';
+import { and, asc, desc, eq, gt, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { promotions, type PromotionRow, type schema } from '../db/schema.ts';
 import type { ProductsClient } from '../clients/products.ts';
@@ -155,7 +155,7 @@ export class PromotionsService {
   /** Loads many promotions in one query, in the order of `ids` (missing ones as null). */
   async byIds(ids: readonly string[]): Promise<Array<PromotionRow | null>> {
     const valid = ids.filter(isUuid);
-    const rows = valid.length ? await this.db.select().from(promotions).where(inArray(promotions.id, valid)) : [];
+    const rows = valid.length ? await this.db.select().from(promotions).where(anyOf(promotions.id, valid)) : [];
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }

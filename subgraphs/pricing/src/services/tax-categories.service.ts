@@ -1,5 +1,5 @@
-import { type Database, entityIdSchema, notFound, parseInput } from '@shopgraph/kit';
-import { inArray, sql } from 'drizzle-orm';
+import { anyOf, type Database, entityIdSchema, notFound, parseInput } from '@shopgraph/kit';
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { productTaxCategories, type schema } from '../db/schema.ts';
 import type { ProductsClient } from '../clients/products.ts';
@@ -19,7 +19,7 @@ export class TaxCategoriesService {
   /** The categories of products that have one set, in one query (absent: STANDARD). */
   async byProductIds(ids: readonly string[]): Promise<Map<string, TaxCategory>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db.select().from(productTaxCategories).where(inArray(productTaxCategories.productId, [...new Set(ids)]));
+    const rows = await this.db.select().from(productTaxCategories).where(anyOf(productTaxCategories.productId, [...new Set(ids)]));
     return new Map(rows.map((row) => [row.productId, row.taxCategory]));
   }
 

@@ -1,5 +1,5 @@
-import { badInput, conflict, type Database, decodeTimeIdCursor, isUniqueViolation, isUuid, notFound, pageArgs, parseInput, toConnection } from '@shopgraph/kit';
-import { and, asc, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { anyOf, badInput, conflict, type Database, decodeTimeIdCursor, isUniqueViolation, isUuid, notFound, pageArgs, parseInput, toConnection } from '@shopgraph/kit';
+import { and, asc, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { categories, type CategoryRow, productColumns, products, type ProductRow, type schema } from '../db/schema.ts';
 
@@ -91,14 +91,14 @@ export class CatalogService {
 
   async productsByIds(ids: readonly string[]): Promise<Array<ProductRow | null>> {
     const valid = ids.filter((id) => isUuid(id));
-    const rows = valid.length ? await this.db.select(productColumns).from(products).where(inArray(products.id, valid)) : [];
+    const rows = valid.length ? await this.db.select(productColumns).from(products).where(anyOf(products.id, valid)) : [];
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
   async productsBySkus(skus: readonly string[]): Promise<Array<ProductRow | null>> {
     const upper = skus.map((s) => s.toUpperCase());
-    const rows = await this.db.select(productColumns).from(products).where(inArray(products.sku, upper));
+    const rows = await this.db.select(productColumns).from(products).where(anyOf(products.sku, upper));
     const bySku = new Map(rows.map((r) => [r.sku, r]));
     return upper.map((sku) => bySku.get(sku) ?? null);
   }
@@ -110,7 +110,7 @@ export class CatalogService {
 
   async categoriesByIds(ids: readonly string[]): Promise<Array<CategoryRow | null>> {
     const valid = ids.filter((id) => isUuid(id));
-    const rows = valid.length ? await this.db.select().from(categories).where(inArray(categories.id, valid)) : [];
+    const rows = valid.length ? await this.db.select().from(categories).where(anyOf(categories.id, valid)) : [];
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
@@ -131,7 +131,7 @@ export class CatalogService {
     if (args.categorySlug != null) {
       const ids = await this.categorySubtree(args.categorySlug);
       if (ids.length === 0) return toConnection([], first, () => []);
-      conditions.push(inArray(products.categoryId, ids));
+      conditions.push(anyOf(products.categoryId, ids));
     }
     const search = normalizeSearch(args.search);
     if (search) return this.searchProducts(search, conditions, first, after);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type Caller, conflict, countryCodeSchema, type Database, deliveryAddressSchema, entityIdSchema, ErrorCode, isUniqueViolation, isUuid, itemQuantitySchema, MAX_LINE_ITEMS, type Money, money, notFound, optionalText, parseInput, userError } from '@shopgraph/kit';
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { anyOf, type Caller, conflict, countryCodeSchema, type Database, deliveryAddressSchema, entityIdSchema, ErrorCode, isUniqueViolation, isUuid, itemQuantitySchema, MAX_LINE_ITEMS, type Money, money, notFound, optionalText, parseInput, userError } from '@shopgraph/kit';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type schema, type ShipmentAddress, type ShipmentEventRow, shipmentEvents, type ShipmentItem, type ShipmentRow, shipments } from '../db/schema.ts';
 import { type Estimate, POSTAL_CODE, type RatesService } from './rates.service.ts';
@@ -194,7 +194,7 @@ export class ShipmentsService {
 
   /** Shipments of many orders in one query, in the order of `orderIds` (null where an order has none). */
   async byOrderIds(orderIds: readonly string[]): Promise<Array<ShipmentRow | null>> {
-    const rows = await this.db.select().from(shipments).where(inArray(shipments.orderId, [...orderIds]));
+    const rows = await this.db.select().from(shipments).where(anyOf(shipments.orderId, [...orderIds]));
     const byOrder = new Map(rows.map((row) => [row.orderId, row]));
     return orderIds.map((id) => byOrder.get(id) ?? null);
   }
@@ -204,7 +204,7 @@ export class ShipmentsService {
     const rows = await this.db
       .select()
       .from(shipmentEvents)
-      .where(inArray(shipmentEvents.shipmentId, [...shipmentIds]))
+      .where(anyOf(shipmentEvents.shipmentId, [...shipmentIds]))
       .orderBy(asc(shipmentEvents.seq));
     const byShipment = new Map<string, ShipmentEventRow[]>();
     for (const row of rows) byShipment.set(row.shipmentId, [...(byShipment.get(row.shipmentId) ?? []), row]);

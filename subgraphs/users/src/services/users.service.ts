@@ -1,19 +1,5 @@
-import {
-  badInput,
-  conflict,
-  type Database,
-  decodeTimeIdCursor,
-  ErrorCode,
-  isUniqueViolation,
-  isUuid,
-  pageArgs,
-  parseInput,
-  postalAddressSchema,
-  type Redis,
-  toConnection,
-  userError,
-} from '@shopgraph/kit';
-import { and, asc, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import { anyOf, badInput, conflict, type Database, decodeTimeIdCursor, ErrorCode, isUniqueViolation, isUuid, pageArgs, parseInput, postalAddressSchema, type Redis, toConnection, userError } from '@shopgraph/kit';
+import { and, asc, desc, eq, lt, or } from 'drizzle-orm';
 import { z } from 'zod';
 import { addresses, type AddressRow, type schema, users, type UserRow } from '../db/schema.ts';
 import { LoginGuard, type LoginLimits } from './login-guard.ts';
@@ -101,14 +87,14 @@ export class UsersService {
   /** Loads many users in one query, in the order of `ids` (missing ones as null). */
   async byIds(ids: readonly string[]): Promise<Array<UserRow | null>> {
     const valid = ids.filter(isUuid);
-    const rows = valid.length ? await this.db.select().from(users).where(inArray(users.id, valid)) : [];
+    const rows = valid.length ? await this.db.select().from(users).where(anyOf(users.id, valid)) : [];
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
   /** Addresses of many users in one query, oldest first. */
   async addressesOf(userIds: readonly string[]): Promise<AddressRow[][]> {
-    const rows = await this.db.select().from(addresses).where(inArray(addresses.userId, [...userIds])).orderBy(asc(addresses.createdAt), asc(addresses.id));
+    const rows = await this.db.select().from(addresses).where(anyOf(addresses.userId, [...userIds])).orderBy(asc(addresses.createdAt), asc(addresses.id));
     return userIds.map((id) => rows.filter((r) => r.userId === id));
   }
 
