@@ -24,9 +24,10 @@ export interface ShipmentStatusEvent {
 }
 
 /**
- * Order status changes, fanned out: orders publishes every event once to each subscriber's own BullMQ queue
- * (`orders.status-changed.<subscriber>`, job id = eventId, all queues in one Redis transaction), so every
- * consuming service receives every event instead of competing with the others for one queue's jobs.
+ * Order status changes, fanned out: orders publishes every event once to the own BullMQ queue of each subscriber
+ * that acts on its status (`orders.status-changed.<subscriber>`, job id = eventId, all queues in one Redis
+ * transaction; ORDER_STATUS_INTERESTS), so every consuming service receives the events it needs instead of
+ * competing with the others for one queue's jobs.
  * A new consumer adds its name here and consumes `orderStatusQueue(<its name>)`.
  */
 export const ORDER_STATUS_TOPIC = 'orders.status-changed';
@@ -34,8 +35,22 @@ export const ORDER_STATUS_SUBSCRIBERS = ['notifications', 'recommendations'] as 
 export type OrderStatusSubscriber = (typeof ORDER_STATUS_SUBSCRIBERS)[number];
 /** The queue on which `subscriber` receives every order status change. */
 export const orderStatusQueue = (subscriber: OrderStatusSubscriber) => `${ORDER_STATUS_TOPIC}.${subscriber}`;
-/** Every subscriber's queue: where orders' outbox publishes each event. */
+/** Every subscriber's queue: where orders' outbox publishes events. */
 export const ORDER_STATUS_QUEUES: readonly string[] = ORDER_STATUS_SUBSCRIBERS.map(orderStatusQueue);
+/**
+ * The statuses each subscriber acts on: orders adds an event's job only to the queues of the subscribers whose
+ * list has its status. A job nobody acts on still costs orders, Redis and the consumer a round each (in a
+ * checkout, RESERVED and FULFILLING are internal steps). A consumer that starts acting on another status adds
+ * it here; each consumer's tests hold its list to what its code handles.
+ */
+export const ORDER_STATUS_INTERESTS: Readonly<Record<OrderStatusSubscriber, readonly OrderStatus[]>> = {
+  notifications: ['PENDING', 'PAID', 'PAYMENT_FAILED', 'REJECTED', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED'],
+  recommendations: ['PAID', 'CANCELLED', 'REFUNDED'],
+};
+/** The queues a status change of `status` goes to. */
+export function orderStatusQueuesOf(status: OrderStatus): string[] {
+  return ORDER_STATUS_SUBSCRIBERS.filter((subscriber) => ORDER_STATUS_INTERESTS[subscriber].includes(status)).map(orderStatusQueue);
+}
 /** Redis pub/sub channel prefix of order status changes for live subscriptions: `${prefix}${orderId}`. */
 export const ORDER_STATUS_CHANNEL_PREFIX = 'orders:status:';
 

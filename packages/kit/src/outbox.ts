@@ -260,12 +260,16 @@ export class OutboxQueuePublisher<TPayload> {
   private readonly jobOptions: JobsOptions;
   private readonly pubsub: OutboxPubSub<TPayload> | undefined;
   private readonly logger: Logger;
+  /** The queues an event goes to. */
+  private readonly queuesOf: (payload: TPayload) => Array<Queue<TPayload>>;
 
   constructor(options: {
     databaseUrl: string;
     table: OutboxTable;
     /** One queue, or one per subscriber (fan-out). */
     queueName: string | readonly string[];
+    /** The queues (of `queueName`) an event goes to; default: every one. Pub/sub messages go out regardless. */
+    route?: (payload: TPayload) => readonly string[];
     settings: QueueSettings;
     pubsub?: OutboxPubSub<TPayload>;
     attempts?: number;
@@ -282,6 +286,8 @@ export class OutboxQueuePublisher<TPayload> {
     this.jobOptions = { attempts: options.attempts ?? 10, backoff: { type: 'exponential', delay: 1_000 } };
     this.queues = names.map((name) => createQueue<TPayload>(name, options.settings, this.jobOptions));
     this.queue = this.queues[0]!;
+    const route = options.route;
+    this.queuesOf = route ? (payload) => this.queues.filter((queue) => route(payload).includes(queue.name)) : () => this.queues;
     if (names.length > 1) {
       this.flows = new FlowProducer({ connection: queueConnection(options.settings.redisUrl), prefix: options.settings.prefix });
       this.flows.on('error', (error) => options.settings.logger.error({ err: error, queues: names }, 'flow producer error'));
@@ -321,7 +327,7 @@ export class OutboxQueuePublisher<TPayload> {
     const queued = this.flows
       ? this.flows.addBulk(
           events.flatMap((event) =>
-            this.queues.map((queue) => ({
+            this.queuesOf(event.payload).map((queue) => ({
               name: event.type,
               queueName: queue.name,
               data: event.payload,
@@ -331,7 +337,9 @@ export class OutboxQueuePublisher<TPayload> {
           ),
         )
       : // BullMQ's typed `addBulk` narrows job names to the queue's name type; ours are the event types.
-        (this.queue as Queue).addBulk(events.map((event) => ({ name: event.type, data: event.payload, opts: { jobId: event.eventId, ...traced(event) } })));
+        (this.queue as Queue).addBulk(
+          events.filter((event) => this.queuesOf(event.payload).length > 0).map((event) => ({ name: event.type, data: event.payload, opts: { jobId: event.eventId, ...traced(event) } })),
+        );
     await Promise.all([published(), queued]);
     this.observed.published(events);
   }

@@ -1,3 +1,4 @@
+import { ORDER_STATUS_INTERESTS, type OrderStatus } from '@shopgraph/kit';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES, eventTypeOf } from '../src/services/event-types.ts';
 import { type OrderView, render, renderEmail, renderSms } from '../src/services/templates.ts';
@@ -28,6 +29,13 @@ describe('templates', () => {
     expect(eventTypeOf('SHIPPED')).toBe('order.shipped');
     expect(eventTypeOf('RESERVED')).toBeNull();
     expect(eventTypeOf('FULFILLING')).toBeNull();
+  });
+
+  it('is sent the order statuses it tells people about, and only those', () => {
+    // Every status, or this does not compile.
+    const statuses: Record<OrderStatus, true> = { PENDING: true, RESERVED: true, PAID: true, FULFILLING: true, SHIPPED: true, DELIVERED: true, CANCELLED: true, REJECTED: true, PAYMENT_FAILED: true, REFUNDED: true };
+    const told = Object.keys(statuses).filter((status) => eventTypeOf(status as OrderStatus) !== null);
+    expect([...ORDER_STATUS_INTERESTS.notifications].sort()).toEqual(told.sort());
   });
 
   it('escapes every value in HTML and leaves plain text alone', () => {

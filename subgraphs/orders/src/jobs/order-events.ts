@@ -1,4 +1,4 @@
-import { type OrderStatusEvent, ORDER_STATUS_CHANNEL_PREFIX, ORDER_STATUS_QUEUES, OutboxQueuePublisher, type QueueSettings, type Redis } from '@shopgraph/kit';
+import { type OrderStatusEvent, ORDER_STATUS_CHANNEL_PREFIX, ORDER_STATUS_QUEUES, orderStatusQueuesOf, OutboxQueuePublisher, type QueueSettings, type Redis } from '@shopgraph/kit';
 import { outbox } from '../db/schema.ts';
 
 /** Redis pub/sub channel of one customer's order status changes (for `myOrderUpdates`). */
@@ -6,9 +6,9 @@ export const customerChannel = (customerId: string) => `${ORDER_STATUS_CHANNEL_P
 
 /**
  * Publishes order status events from the outbox, at least once: to Redis pub/sub (`orders:status:<orderId>`
- * and the customer's channel) for live subscriptions, and as a BullMQ job on each subscriber's queue
- * (ORDER_STATUS_QUEUES: notifications, recommendations), so every consumer receives every event. A batch of
- * events is one pipeline of PUBLISH commands and one Redis transaction adding its jobs to every queue.
+ * and the customer's channel) for live subscriptions, every event, and as a BullMQ job on the queue of each
+ * subscriber that acts on its status (ORDER_STATUS_INTERESTS: notifications, recommendations). A batch of events
+ * is one pipeline of PUBLISH commands and one Redis transaction adding its jobs to their queues.
  */
 export class OrderEventsPublisher extends OutboxQueuePublisher<OrderStatusEvent> {
   constructor(databaseUrl: string, redis: Redis, settings: QueueSettings) {
@@ -16,6 +16,7 @@ export class OrderEventsPublisher extends OutboxQueuePublisher<OrderStatusEvent>
       databaseUrl,
       table: outbox,
       queueName: ORDER_STATUS_QUEUES,
+      route: ({ status }) => orderStatusQueuesOf(status),
       settings,
       intervalMs: 250,
       pubsub: {

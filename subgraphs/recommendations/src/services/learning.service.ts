@@ -11,6 +11,8 @@ const MODEL_LOCK = 0x7265_6373; // "recs"
 
 /** Statuses after which an order's lines no longer count as purchases. */
 const UNDONE = new Set(['CANCELLED', 'REFUNDED']);
+/** The order statuses learning acts on (orders sends recommendations only these: ORDER_STATUS_INTERESTS). */
+export const LEARNS_FROM = ['PAID', ...UNDONE];
 
 const INSERT_CHUNK = 2_000;
 
