@@ -7,9 +7,9 @@ import { BACKOFF_TYPE, backoffDelay, DELIVERY_QUEUE, type DeliveryJob, type Deli
 /**
  * Runs deliveries (DELIVERY_QUEUE). A job of one delivery sends it; failures are retried with capped exponential
  * backoff, and a permanent failure stops at once. A job of a planned batch of emails sends them all at once
- * (their claims and their outcomes each one statement for the batch: `DispatcherService.dispatchMany`); each email
- * it could not send goes on as a job of its own, from its second attempt. A worker killed mid-job loses its lock and another worker (or the restarted
- * one) takes the job up again after `lockMs`.
+ * (their claims and their outcomes each one statement for the batch: `DispatcherService.dispatchMany`); each
+ * email it could not send goes on as a job of its own, from its second attempt. A worker killed mid-job loses
+ * its lock and another worker (or the restarted one) takes the job up again after `lockMs`.
  */
 export function startDeliveryWorker(options: {
   settings: QueueSettings;
