@@ -1,10 +1,11 @@
 /**
  * `npm run bench:notifications`: notification throughput end to end, against a freshly started stack
  * (temporary data directory, free ports) whose mail goes to a real SMTP server in this process. A few customers
- * place real orders; then N order status events are published on `orders.status-changed.notifications`, as orders' outbox
- * relay does, each with a fresh event id (so each makes one email). It waits until the SMTP server has received
- * every message and prints notifications/s (published → received), the end-to-end latency, and the queue lag
- * (job created → processing started) of the event and delivery queues.
+ * place real orders; then N order status events are published on `orders.status-changed.notifications`, as orders'
+ * outbox relay does, each with a fresh event id (so each makes one email) and its order as placed (read from orders'
+ * outbox). It waits until the SMTP server has received every message and prints notifications/s (published →
+ * received), the end-to-end latency, and the queue lag (job created → processing started) of the event and
+ * delivery queues.
  *
  *   npm run bench:notifications -- --events 10000 [--rate 300] [--statements notifications] [--profile <dir>]
  *
@@ -20,6 +21,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { orderStatusQueue, type OrderStatus, type OrderStatusEvent, queueConnection } from '@shopgraph/kit';
 import { Queue } from 'bullmq';
+import postgres from 'postgres';
 import { startSmtpSink } from '../subgraphs/notifications/src/dev/smtp-sink.ts';
 import { DELIVERY_QUEUE } from '../subgraphs/notifications/src/jobs/delivery-queue.ts';
 import { startBenchStack } from './lib/bench-stack.ts';
@@ -92,6 +94,15 @@ try {
       return { ...placeOrder, customerId: register.user.id };
     }),
   );
+  // Each event carries its order as placed, as orders' own events do (read from orders' outbox).
+  const ordersDb = postgres(`postgres://postgres:postgres@127.0.0.1:${stack.ports.EMBEDDED_PG_PORT}/shopgraph_orders`, { max: 1, onnotice: () => {} });
+  const snapshots = new Map<string, OrderStatusEvent['order']>();
+  for (const order of orders) {
+    const [row] = await ordersDb<Array<{ snapshot: OrderStatusEvent['order'] }>>`select payload->'order' as snapshot from outbox where payload->>'orderId' = ${order.id} order by seq limit 1`;
+    snapshots.set(order.id, row?.snapshot ?? undefined);
+  }
+  await ordersDb.end();
+
   // Let the checkout's own emails (placed, paid) go out before measuring.
   const warmup = Date.now();
   while (received.size < customers * 2 && Date.now() - warmup < 60_000) await new Promise((r) => setTimeout(r, 100));
@@ -126,6 +137,7 @@ try {
         sequence: 1,
         reason: null,
         at: new Date().toISOString(),
+        ...(snapshots.get(order.id) ? { order: snapshots.get(order.id) } : {}),
       };
       return event;
     });

@@ -3,6 +3,7 @@
  * consumer cannot drift apart. Every event has a unique `eventId`; consumers dedupe by it, since
  * delivery is at least once. (Domain rules stay in the subgraphs; this is only the wire contract.)
  */
+import type { DeliveryAddress } from './validation.ts';
 
 /** BullMQ queue: shipping → orders, one job per shipment status change (job id = eventId). */
 export const SHIPMENT_STATUS_QUEUE = 'shipping.shipment-status';
@@ -66,6 +67,19 @@ export type OrderStatus =
   | 'PAYMENT_FAILED'
   | 'REFUNDED';
 
+/** An order as placed: amounts in minor units of `currency`, lines in the order's own positions. */
+export interface OrderSnapshot {
+  currency: string;
+  subtotal: number;
+  discount: number;
+  shippingCost: number;
+  total: number;
+  /** ISO-8601. */
+  placedAt: string;
+  shippingAddress: DeliveryAddress;
+  items: Array<{ productId: string; productName: string; sku: string; quantity: number; unitPrice: number; lineTotal: number }>;
+}
+
 export interface OrderStatusEvent {
   eventId: string;
   orderId: string;
@@ -78,6 +92,11 @@ export interface OrderStatusEvent {
   reason: string | null;
   /** ISO-8601. */
   at: string;
+  /**
+   * What the order was when it was placed, which never changes after: its consumers need not ask orders for it.
+   * Absent from events written before it was added, and from the pub/sub messages of live subscriptions.
+   */
+  order?: OrderSnapshot;
 }
 
 /** BullMQ queue: payments → orders, one job per payment status change (job id = eventId). */

@@ -4,6 +4,7 @@ import { gql } from '@shopgraph/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpSink } from '../src/dev/smtp-sink.ts';
 import {
+  ADDRESS,
   type Customer,
   deliveriesOf,
   eventually,
@@ -164,6 +165,32 @@ describe('planning in batches', () => {
     await waitForDeliveries(f, processed.eventId, ['SENT']);
     const delivered = (await mails(f.smtp, customer.email)).filter((m) => m.subject?.includes(order.number) && m.messageId === `<${sent!.id}@shopgraph.local>`);
     expect(delivered).toHaveLength(1);
+  });
+});
+
+describe('the order an event carries', () => {
+  it('is what the email shows, without asking orders (which does not know this order)', async () => {
+    const event = {
+      ...statusEvent({ id: randomUUID(), number: 'SG-SNAPSHOT' }, customer.id, 'DELIVERED'),
+      order: {
+        currency: 'EUR',
+        subtotal: 2_500,
+        discount: 0,
+        shippingCost: 490,
+        total: 2_990,
+        placedAt: new Date().toISOString(),
+        shippingAddress: { ...ADDRESS, line2: null, region: null },
+        items: [{ productId: randomUUID(), productName: 'Snapshot teapot', sku: 'SNAP-1', quantity: 2, unitPrice: 1_250, lineTotal: 2_500 }],
+      },
+    };
+    expect(await f.notifications.planner.handle(event)).toBe('planned');
+    await waitForDeliveries(f, event.eventId, ['SENT']);
+    const [mail] = await waitForSubject(f.smtp, customer.email, 'Order SG-SNAPSHOT was delivered');
+    expect(mail!.text).toContain('Snapshot teapot');
+    expect(mail!.text).toContain('€29.90');
+    // Without the snapshot, the same unknown order makes no email.
+    const bare = statusEvent({ id: randomUUID(), number: 'SG-BARE' }, customer.id, 'DELIVERED');
+    expect(await f.notifications.planner.handle(bare)).toBe('unknown-order');
   });
 });
 

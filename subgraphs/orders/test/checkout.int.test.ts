@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKOUT_QUEUE } from '../src/jobs/checkout.worker.ts';
 import { orderIdOf } from '../src/services/checkout.service.ts';
 import {
+  ADDRESS,
   captureCount,
   type Customer,
   newCustomer,
@@ -84,6 +85,20 @@ describe('checkout', () => {
       [4, 'FULFILLING', 'PAID'],
     ]);
     expect(events.every((e) => e.customerId === customer.id && e.orderNumber === placed.number)).toBe(true);
+    // Every event carries the order as placed, so its consumers need not ask orders for it.
+    for (const event of events) {
+      expect(event.order).toMatchObject({
+        currency: 'EUR',
+        subtotal: order.subtotal.amount,
+        discount: order.discount.amount,
+        shippingCost: order.shippingCost.amount,
+        total: order.total.amount,
+        shippingAddress: ADDRESS,
+      });
+      expect(event.order!.items.map((i) => [i.productId, i.productName, i.quantity, i.unitPrice, i.lineTotal])).toEqual(
+        order.items.map((i: { product: { id: string }; productName: string; quantity: number; unitPrice: { amount: number }; lineTotal: { amount: number } }) => [i.product.id, i.productName, i.quantity, i.unitPrice.amount, i.lineTotal.amount]),
+      );
+    }
   });
 
   it('publishes each status change as a job on the order status queue of every subscriber that acts on it (fan-out)', async () => {

@@ -1,4 +1,4 @@
-import type { SubgraphClient } from '@shopgraph/kit';
+import { money, type OrderStatusEvent, type SubgraphClient } from '@shopgraph/kit';
 import { createOrdersClient, type OrderEntity } from '../clients/orders.ts';
 import { createShippingClient, type ShipmentEntity } from '../clients/shipping.ts';
 import { type CustomerEntity, createUsersClient } from '../clients/users.ts';
@@ -30,16 +30,39 @@ export class OrderData {
     this.shipments = batched(createShippingClient(clients.shipping).shipmentsByOrderIds);
   }
 
-  /** The order and what belongs to it; null when orders does not know the order. */
-  async load(orderId: string, customerId: string, withShipment: boolean): Promise<OrderFacts | null> {
+  /**
+   * The order of a status event and what belongs to it; null when orders does not know the order. The order as
+   * placed comes with the event; only an event written before events carried it makes a request to orders.
+   */
+  async load(event: OrderStatusEvent, withShipment: boolean): Promise<OrderFacts | null> {
     const [order, customer, shipment] = await Promise.all([
-      this.orders(orderId),
-      this.users(customerId),
-      withShipment ? this.shipments(orderId) : Promise.resolve(null),
+      event.order ? orderOf(event, event.order) : this.orders(event.orderId),
+      this.users(event.customerId),
+      withShipment ? this.shipments(event.orderId) : Promise.resolve(null),
     ]);
     if (!order) return null;
     return { order, customer, shipment: shipment?.shipment ?? null };
   }
+}
+
+/** The order as orders' `_entities` answers it, from the snapshot a status event carries. */
+function orderOf(event: OrderStatusEvent, placed: NonNullable<OrderStatusEvent['order']>): OrderEntity {
+  const amount = (value: number) => {
+    const { formatted } = money(value, placed.currency);
+    return { amount: value, formatted };
+  };
+  const { recipientName, line1, line2, city, region, postalCode, country } = placed.shippingAddress;
+  return {
+    id: event.orderId,
+    number: event.orderNumber,
+    customer: { id: event.customerId },
+    items: placed.items.map((item) => ({ productName: item.productName, sku: item.sku, quantity: item.quantity, unitPrice: amount(item.unitPrice), lineTotal: amount(item.lineTotal) })),
+    subtotal: amount(placed.subtotal),
+    discount: amount(placed.discount),
+    shippingCost: amount(placed.shippingCost),
+    total: { ...amount(placed.total), currency: placed.currency },
+    shippingAddress: { recipientName: recipientName ?? null, line1, line2: line2 ?? null, city, region: region ?? null, postalCode: postalCode ?? null, country },
+  };
 }
 
 /** The template view of an order. */

@@ -113,7 +113,7 @@ export class PlannerService {
     const wantsEmail = prefs.email && prefs.orderUpdates;
     const wantsSms = smsEnabled && prefs.sms && prefs.orderUpdates && !!prefs.phoneNumber;
     if (!wantsEmail && !wantsSms && endpoints.length === 0) return [];
-    const facts = await orderData.load(event.orderId, event.customerId, type === 'order.shipped' || type === 'order.delivered');
+    const facts = await orderData.load(event, type === 'order.shipped' || type === 'order.delivered');
     if (!facts) return null;
     const view = orderView(facts, event.reason);
     const base = { eventId: event.eventId, eventType: type, orderId: event.orderId, customerId: event.customerId };

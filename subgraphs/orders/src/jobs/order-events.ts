@@ -22,7 +22,8 @@ export class OrderEventsPublisher extends OutboxQueuePublisher<OrderStatusEvent>
       pubsub: {
         redis,
         messages: ({ payload }) => {
-          const message = JSON.stringify(payload);
+          // Live subscriptions need the change, not the order's snapshot.
+          const message = JSON.stringify({ ...payload, order: undefined });
           return [
             [`${ORDER_STATUS_CHANNEL_PREFIX}${payload.orderId}`, message],
             [customerChannel(payload.customerId), message],

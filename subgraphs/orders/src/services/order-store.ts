@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Database, type Executor, type OrderStatusEvent, outboxInsert, rowMapper, sqlIsoTimestamp, sqlPayload } from '@shopgraph/kit';
 import { asc, eq, type SQL, sql } from 'drizzle-orm';
-import { type OrderRow, type OrderStatus, orders, orderStatusHistory, outbox, type schema } from '../db/schema.ts';
+import { orderItems, type OrderRow, type OrderStatus, orders, orderStatusHistory, outbox, type schema } from '../db/schema.ts';
 import { canTransition, IllegalTransition } from './order-status.ts';
 
 type Db = Database<typeof schema>;
@@ -15,7 +15,8 @@ const orderFromRow = rowMapper(orders);
 
 /**
  * The OrderStatusEvent of the order row `order` as SQL, so that the event is written by the same statement as the
- * change it describes; `at` is the history row's time.
+ * change it describes; `at` is the history row's time. It carries the order as placed (totals, address, lines),
+ * which never changes after, so that notifications and recommendations need not ask for it.
  */
 function eventPayload(eventId: string, order: SQL, at: SQL, previousStatus: OrderStatus | null, reason: string | null): SQL {
   return sqlPayload<OrderStatusEvent>({
@@ -28,6 +29,17 @@ function eventPayload(eventId: string, order: SQL, at: SQL, previousStatus: Orde
     sequence: sql`${order}.status_seq`,
     reason: sql`${reason}::text`,
     at: sqlIsoTimestamp(at),
+    order: sql`jsonb_build_object(
+      'currency', ${order}.currency, 'subtotal', ${order}.subtotal, 'discount', ${order}.discount,
+      'shippingCost', ${order}.shipping_cost, 'total', ${order}.total, 'placedAt', ${sqlIsoTimestamp(sql`${order}.placed_at`)},
+      'shippingAddress', ${order}.shipping_address,
+      'items', (
+        select coalesce(jsonb_agg(jsonb_build_object(
+          'productId', i.product_id, 'productName', i.product_name, 'sku', i.sku, 'quantity', i.quantity,
+          'unitPrice', i.unit_price, 'lineTotal', i.line_total
+        ) order by i.position), '[]'::jsonb)
+        from ${orderItems} i where i.order_id = ${order}.id
+      ))`,
   });
 }
 

@@ -22,6 +22,16 @@ type Tx = Executor<typeof schema>;
  * Learning: order events become purchases (and incremental updates of the serving model), trainings build new
  * model versions from all purchases and the catalog, and switch to them atomically.
  */
+/** What learning reads of a paid order, from the snapshot its status event carries. */
+function placedOrder(event: OrderStatusEvent, placed: NonNullable<OrderStatusEvent['order']>) {
+  return {
+    id: event.orderId,
+    customer: { id: event.customerId },
+    placedAt: placed.placedAt,
+    items: placed.items.map((item) => ({ product: { id: item.productId }, quantity: item.quantity })),
+  };
+}
+
 export class LearningService {
   constructor(
     private readonly db: Database<typeof schema>,
@@ -36,8 +46,9 @@ export class LearningService {
    */
   async handleOrderEvent(event: OrderStatusEvent): Promise<'applied' | 'duplicate' | 'ignored'> {
     if (event.status !== 'PAID' && !UNDONE.has(event.status)) return 'ignored';
-    // Read the order before the transaction: a slow orders never holds a database transaction open.
-    const order = event.status === 'PAID' ? await this.clients.orders.order(event.orderId) : null;
+    // The order as placed comes with the event; one written before events carried it is read from orders, before
+    // the transaction: a slow orders never holds a database transaction open.
+    const order = event.status !== 'PAID' ? null : event.order ? placedOrder(event, event.order) : await this.clients.orders.order(event.orderId);
     return this.db.transaction(async (tx) => {
       const fresh = await tx.insert(processedEvents).values({ eventId: event.eventId }).onConflictDoNothing().returning();
       if (fresh.length === 0) return 'duplicate';
