@@ -84,10 +84,14 @@ export function outboxInsert(table: OutboxTable, event: { eventId: string; type:
     returning payload`;
 }
 
-/** An event payload as a JSON object built in SQL, one SQL value per key of `T` (the event's type). */
-export function sqlPayload<T>(fields: Record<keyof T & string, SQL>): SQL {
+/**
+ * An event payload (or a part of one) as a JSON object built in SQL, one SQL value per key of `T` (the event's
+ * type). Every key is named; an optional one may be given `undefined`, and is then left out of the object.
+ */
+export function sqlPayload<T>(fields: { [K in keyof T & string]-?: undefined extends T[K] ? SQL | undefined : SQL }): SQL {
+  const given = Object.entries<SQL | undefined>(fields).filter((entry): entry is [string, SQL] => entry[1] !== undefined);
   return sql`jsonb_build_object(${sql.join(
-    Object.entries<SQL>(fields).map(([key, value]) => sql`${key}::text, ${value}`),
+    given.map(([key, value]) => sql`${key}::text, ${value}`),
     sql`, `,
   )})`;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Database, type Executor, type OrderStatusEvent, outboxInsert, rowMapper, sqlIsoTimestamp, sqlPayload } from '@shopgraph/kit';
+import { type Database, type Executor, type OrderSnapshot, type OrderStatusEvent, orderStatusQueuesOf, outboxInsert, rowMapper, sqlIsoTimestamp, sqlPayload } from '@shopgraph/kit';
 import { asc, eq, type SQL, sql } from 'drizzle-orm';
 import { orderItems, type OrderRow, type OrderStatus, orders, orderStatusHistory, outbox, type schema } from '../db/schema.ts';
 import { canTransition, IllegalTransition } from './order-status.ts';
@@ -15,10 +15,11 @@ const orderFromRow = rowMapper(orders);
 
 /**
  * The OrderStatusEvent of the order row `order` as SQL, so that the event is written by the same statement as the
- * change it describes; `at` is the history row's time. It carries the order as placed (totals, address, lines),
- * which never changes after, so that notifications and recommendations need not ask for it.
+ * change it describes; `at` is the history row's time. An event that goes to a subscriber's queue carries the order
+ * as placed (totals, address, lines), which never changes after, so that notifications and recommendations need not
+ * ask for it; the others (internal steps, seen only by live subscriptions) do not.
  */
-function eventPayload(eventId: string, order: SQL, at: SQL, previousStatus: OrderStatus | null, reason: string | null): SQL {
+function eventPayload(eventId: string, order: SQL, at: SQL, status: OrderStatus, previousStatus: OrderStatus | null, reason: string | null): SQL {
   return sqlPayload<OrderStatusEvent>({
     eventId: sql`${eventId}::text`,
     orderId: sql`${order}.id`,
@@ -29,17 +30,29 @@ function eventPayload(eventId: string, order: SQL, at: SQL, previousStatus: Orde
     sequence: sql`${order}.status_seq`,
     reason: sql`${reason}::text`,
     at: sqlIsoTimestamp(at),
-    order: sql`jsonb_build_object(
-      'currency', ${order}.currency, 'subtotal', ${order}.subtotal, 'discount', ${order}.discount,
-      'shippingCost', ${order}.shipping_cost, 'total', ${order}.total, 'placedAt', ${sqlIsoTimestamp(sql`${order}.placed_at`)},
-      'shippingAddress', ${order}.shipping_address,
-      'items', (
-        select coalesce(jsonb_agg(jsonb_build_object(
-          'productId', i.product_id, 'productName', i.product_name, 'sku', i.sku, 'quantity', i.quantity,
-          'unitPrice', i.unit_price, 'lineTotal', i.line_total
-        ) order by i.position), '[]'::jsonb)
-        from ${orderItems} i where i.order_id = ${order}.id
-      ))`,
+    order: orderStatusQueuesOf(status).length > 0 ? placedOrder(order) : undefined,
+  });
+}
+
+/** The OrderSnapshot of the order row `order`, with its lines, as SQL. */
+function placedOrder(order: SQL): SQL {
+  const line = sqlPayload<OrderSnapshot['items'][number]>({
+    productId: sql`i.product_id`,
+    productName: sql`i.product_name`,
+    sku: sql`i.sku`,
+    quantity: sql`i.quantity`,
+    unitPrice: sql`i.unit_price`,
+    lineTotal: sql`i.line_total`,
+  });
+  return sqlPayload<OrderSnapshot>({
+    currency: sql`${order}.currency`,
+    subtotal: sql`${order}.subtotal`,
+    discount: sql`${order}.discount`,
+    shippingCost: sql`${order}.shipping_cost`,
+    total: sql`${order}.total`,
+    placedAt: sqlIsoTimestamp(sql`${order}.placed_at`),
+    shippingAddress: sql`${order}.shipping_address`,
+    items: sql`(select coalesce(jsonb_agg(${line} order by i.position), '[]'::jsonb) from ${orderItems} i where i.order_id = ${order}.id)`,
   });
 }
 
@@ -89,7 +102,7 @@ export class OrderStore {
         insert into ${orderStatusHistory} (order_id, sequence, status, previous_status, reason)
         select id, status_seq, status, ${from}::order_status, ${reason}::text from updated
         returning at
-      ), event as (${outboxInsert(outbox, { eventId, type: ORDER_STATUS_EVENT, payload: eventPayload(eventId, sql`updated`, sql`history.at`, from, reason), from: sql`updated, history` })})
+      ), event as (${outboxInsert(outbox, { eventId, type: ORDER_STATUS_EVENT, payload: eventPayload(eventId, sql`updated`, sql`history.at`, to, from, reason), from: sql`updated, history` })})
       select updated.*, event.payload as status_event from updated, event`);
     const updated = rows[0] ? orderFromRow(rows[0]) : null;
     if (updated && !options.tx) this.onCommitted([rows[0]!.status_event as OrderStatusEvent]);
@@ -108,7 +121,7 @@ export class OrderStore {
         values (${order.id}, ${order.statusSeq}, ${order.status}, ${previousStatus}, ${reason})
         returning at
       )
-      ${outboxInsert(outbox, { eventId, type: ORDER_STATUS_EVENT, payload: eventPayload(eventId, sql`placed`, sql`history.at`, previousStatus, reason), from: sql`placed, history` })}`);
+      ${outboxInsert(outbox, { eventId, type: ORDER_STATUS_EVENT, payload: eventPayload(eventId, sql`placed`, sql`history.at`, order.status, previousStatus, reason), from: sql`placed, history` })}`);
     return row!.payload;
   }
 
