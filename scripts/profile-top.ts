@@ -8,7 +8,8 @@
  * texts, module top-level code left out (that is import time, not work): what one library or function costs.
  * `--after seconds`: only what was sampled that long after the process started (start-up left out).
  * `--callers name`: whose work the self time of the named native or Node function is (socket writes, say), by the
- * nearest calling frame outside Node's own code: a package, or a function of the project's code.
+ * nearest calling frame outside Node's own code: a package, or a function of the project's code. Work that only
+ * Node's own code called (a timer firing, a stream's teardown) is named by its two nearest callers.
  */
 import { readFileSync } from 'node:fs';
 import { numberArg, stringArg } from './lib/bench.ts';
@@ -80,6 +81,16 @@ if (shares.length > 0) {
 console.log(`\ntop ${top} functions by self time`);
 for (const [key, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${key}`);
 
+/** A frame of Node's own code: function and file. */
+const nodeFrame = (node: Node) => `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.replace(/^node:internal\//, '')}`;
+
+/** For a sample whose callers are all Node's own code (timers, stream teardown): its two nearest callers. */
+function nodeOnly(id: number): string {
+  const first = parentOf.get(id);
+  const second = first && parentOf.get(first.id);
+  return `(Node only) ${[first, second].filter((n): n is Node => !!n && n.callFrame.url !== '').map(nodeFrame).join(' < ') || '(root)'}`;
+}
+
 if (callersOf) {
   const byCaller = new Map<string, number>();
   let spent = 0;
@@ -88,10 +99,10 @@ if (callersOf) {
     spent += us;
     let caller = parentOf.get(id);
     while (caller && (!caller.callFrame.url || caller.callFrame.url.startsWith('node:'))) caller = parentOf.get(caller.id);
-    const place = caller ? placeOf(caller.callFrame.url, caller.callFrame.functionName) : '(none)';
+    const place = caller ? placeOf(caller.callFrame.url, caller.callFrame.functionName) : nodeOnly(id);
     const name = caller && /^(dist|subgraphs|router|packages)/.test(place) ? `${place} ${caller.callFrame.functionName || '(anonymous)'}` : place;
     byCaller.set(name, (byCaller.get(name) ?? 0) + us);
   }
-  console.log(`\n${callersOf}: ${pct(spent)} of busy time, by nearest caller outside Node`);
+  console.log(`\n${callersOf}: ${pct(spent)} of busy time, by nearest caller outside Node (or, for work of Node's own, its two nearest callers)`);
   for (const [name, us] of [...byCaller].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${pct(us)}  ${name}`);
 }
