@@ -140,6 +140,34 @@ describe('recommendations through the router', () => {
     expect(list[0]).toBe(stove);
   });
 
+  it('learns a paid order from the order its event carries, without asking orders (which does not know it)', async () => {
+    const orderId = crypto.randomUUID();
+    const event: OrderStatusEvent = {
+      eventId: crypto.randomUUID(),
+      orderId,
+      orderNumber: 'SG-SNAPSHOT',
+      customerId: crypto.randomUUID(),
+      status: 'PAID',
+      previousStatus: 'RESERVED',
+      sequence: 3,
+      reason: null,
+      at: new Date().toISOString(),
+      order: {
+        currency: 'EUR',
+        subtotal: 2_000,
+        discount: 0,
+        shippingCost: 0,
+        total: 2_000,
+        placedAt: new Date().toISOString(),
+        shippingAddress: { recipientName: null, line1: 'Hauptstraße 1', line2: null, city: 'Berlin', region: null, postalCode: '10115', country: 'DE' },
+        items: [{ productId: lamp, productName: 'Lamp', sku: 'LAMP', quantity: 2, unitPrice: 1_000, lineTotal: 2_000 }],
+      },
+    };
+    expect(await f.recs.learning.handleOrderEvent(event)).toBe('applied');
+    const bought = await f.sql`select product_id, quantity from purchases where order_id = ${orderId}`;
+    expect(bought.map((r) => [r.product_id, r.quantity])).toEqual([[lamp, 2]]);
+  });
+
   it('recommends a consumable again to the customer who bought it', async () => {
     const customer = await newCustomer(f);
     await importHistory(f, [{ customer: customer.id, items: [lavender] }]);
