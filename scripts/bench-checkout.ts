@@ -9,7 +9,14 @@
  * statements per order by database (pg_stat_statements). Order status is followed in orders' database, so
  * following it costs the services nothing.
  *
- *   npm run bench:checkout -- --customers 50 [--profile <dir>] [--rest-seconds 10]
+ *   npm run bench:checkout -- --customers 50 [--warmup 1] [--profile <dir>] [--rest-seconds 10]
+ *
+ * `--warmup <rounds>`: the customers first check out that many times unmeasured (default 1), so that the measured
+ * orders find pools connected, statements prepared and code compiled, as a shop that has been serving does.
+ * `--warmup 0` measures a cold stack's first orders.
+ *
+ * It also prints the calls one order costs, from the services' own counters: GraphQL requests each served by
+ * operation, the router's subgraph fetches, and the BullMQ jobs each processed by queue.
  *
  * Before the orders it measures the stack at rest for `--rest-seconds`: each process's CPU per order is printed
  * with the part of it that the window's length costs anyway (outbox relays and schedulers polling, metrics).
@@ -29,12 +36,14 @@ import postgres from 'postgres';
 import { startBenchStack } from './lib/bench-stack.ts';
 import { call, numberArg, printCommand, profilingEnv, quantile, stringArg } from './lib/bench.ts';
 import { grown, PG_STAT_STATEMENTS_SETTINGS, statementCounter } from './lib/pg-statements.ts';
-import { cpuByRole, cpuSpent } from './lib/proc.ts';
+import { cpuByRole, cpuSpent, postgresCpu } from './lib/proc.ts';
+import { scrapeCalls } from './lib/service-calls.ts';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
 
 printCommand();
 
 const customers = numberArg('customers', 50);
+const warmupRounds = numberArg('warmup', 1);
 const statementsOf = stringArg('statements');
 const tracing = stringArg('tracing');
 const receiver = tracing ? await startOtlpReceiver() : undefined;
@@ -72,7 +81,7 @@ try {
   const { createProduct } = await call<{ createProduct: { id: string } }>(url, 'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }', { input: { sku, name: `Bench ${sku}`, weightGrams: 400 } }, adminToken);
   const productId = createProduct.id;
   await call(url, 'mutation($id: ID!) { setPrice(productId: $id, amount: 1999, currency: "EUR") { amount } }', { id: productId }, adminToken);
-  await call(url, 'mutation($id: ID!, $n: Int!) { adjustStock(productId: $id, delta: $n, reason: "benchmark") { available } }', { id: productId, n: customers * 2 }, adminToken);
+  await call(url, 'mutation($id: ID!, $n: Int!) { adjustStock(productId: $id, delta: $n, reason: "benchmark") { available } }', { id: productId, n: customers * (warmupRounds + 2) }, adminToken);
 
   // Set-up, a few at a time (password hashing is slow on purpose; the router sheds a flood of it).
   const tokens = await inBatches(Array.from({ length: customers }, (_, i) => i), async (i) => {
@@ -80,10 +89,52 @@ try {
     return (await call<{ register: { accessToken: string } }>(url, 'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }', { input })).register.accessToken;
   });
   const tracingNote = receiver ? `, tracing on (${Number(tracing) * 100} % sampled)` : ', tracing off';
-  console.log(`checkout benchmark: ${customers} customers checking out at once${tracingNote}, on ${process.platform} with ${(await import('node:os')).cpus().length} cores`);
+  console.log(`checkout benchmark: ${customers} customers checking out at once after ${warmupRounds} warm-up round${warmupRounds === 1 ? '' : 's'}${tracingNote}, on ${process.platform} with ${(await import('node:os')).cpus().length} cores`);
 
   const address = { recipientName: 'Bench', line1: 'Hauptstraße 1', city: 'Berlin', postalCode: '10115', country: 'DE' };
-  await inBatches(tokens, (token) => call(url, 'mutation($id: ID!) { addToCart(productId: $id, quantity: 1) { id } }', { id: productId }, token));
+  let retries = 0;
+  /** Every customer places an order at once; a shed request is sent again, as a client should. */
+  const placeAll = () =>
+    Promise.all(
+      tokens.map(async (token) => {
+        const t0 = performance.now();
+        const input = { shippingAddress: address, paymentToken: 'tok_visa', idempotencyKey: randomUUID() };
+        // An overloaded shop answers SERVICE_UNAVAILABLE (shed), and the same request with the same idempotency key
+        // is sent again shortly.
+        for (;;) {
+          try {
+            const { placeOrder } = await call<{ placeOrder: { id: string } }>(url, 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input }, token);
+            return { id: placeOrder.id, token, latency: performance.now() - t0, placedAt: performance.now() };
+          } catch (error) {
+            if (!/unavailable/i.test((error as Error).message)) throw error;
+            retries += 1;
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+        }
+      }),
+    );
+  /** Every order out of checkout (read in orders' database), then every email it caused delivered. */
+  const settled = async (ids: string[]) => {
+    for (;;) {
+      const [row] = await ordersDb<Array<{ open: number }>>`select count(*)::int as open from orders where id in ${ordersDb(ids)} and status::text not in ${ordersDb([...DONE])}`;
+      if (row!.open === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    for (let last = -1, stableSince = performance.now(); performance.now() - stableSince < 2_000; await new Promise((resolve) => setTimeout(resolve, 200))) {
+      const now = mailCount();
+      if (now !== last) [last, stableSince] = [now, performance.now()];
+    }
+  };
+  const fillCarts = () => inBatches(tokens, (token) => call(url, 'mutation($id: ID!) { addToCart(productId: $id, quantity: 1) { id } }', { id: productId }, token));
+
+  // Warm-up rounds, not measured: every service's pool has its connections open and its statements prepared,
+  // and the JIT has compiled the checkout path, as in a shop that has been serving for a while.
+  for (let round = 0; round < warmupRounds; round++) {
+    await fillCarts();
+    await settled((await placeAll()).map((p) => p.id));
+  }
+  retries = 0;
+  await fillCarts();
   // The stack at rest: outbox relays, schedulers and metrics poll whatever the load. What that costs over the
   // window is printed beside each process's cost per order; at hundreds of orders a second it would be spread thin.
   const restSeconds = numberArg('rest-seconds', 10);
@@ -95,45 +146,22 @@ try {
 
   const mailBefore = mailCount();
   const cpuBefore = cpuByRole(stack.pid, stack.ports.EMBEDDED_PG_PORT);
+  const pgBefore = postgresCpu(stack.ports.EMBEDDED_PG_PORT!);
   const sqlBefore = await statements();
+  const callsBefore = await scrapeCalls(stack.ports);
   const statementsBefore = statementsOf ? await statementCalls(statementsOf) : new Map<string, number>();
 
-  let retries = 0;
   const started = performance.now();
-  const placed = await Promise.all(
-    tokens.map(async (token) => {
-      const t0 = performance.now();
-      const input = { shippingAddress: address, paymentToken: 'tok_visa', idempotencyKey: randomUUID() };
-      // As a client should: an overloaded shop answers SERVICE_UNAVAILABLE (shed), and the same request with the
-      // same idempotency key is sent again shortly.
-      for (;;) {
-        try {
-          const { placeOrder } = await call<{ placeOrder: { id: string } }>(url, 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input }, token);
-          return { id: placeOrder.id, token, latency: performance.now() - t0, placedAt: performance.now() };
-        } catch (error) {
-          if (!/unavailable/i.test((error as Error).message)) throw error;
-          retries += 1;
-          await new Promise((resolve) => setTimeout(resolve, 250));
-        }
-      }
-    }),
-  );
+  const placed = await placeAll();
   const placedSeconds = (performance.now() - started) / 1000;
 
-  // Every order out of checkout (read in orders' database), then every email it caused delivered.
   const ids = placed.map((p) => p.id);
-  for (;;) {
-    const [row] = await ordersDb<Array<{ open: number }>>`select count(*)::int as open from orders where id in ${ordersDb(ids)} and status::text not in ${ordersDb([...DONE])}`;
-    if (row!.open === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  for (let last = -1, stableSince = performance.now(); performance.now() - stableSince < 2_000; await new Promise((resolve) => setTimeout(resolve, 200))) {
-    const now = mailCount();
-    if (now !== last) [last, stableSince] = [now, performance.now()];
-  }
+  await settled(ids);
   const windowSeconds = (performance.now() - started) / 1000;
   const cpu = cpuSpent(cpuBefore, cpuByRole(stack.pid, stack.ports.EMBEDDED_PG_PORT));
+  const pgCpu = cpuSpent(pgBefore, postgresCpu(stack.ports.EMBEDDED_PG_PORT!));
   const sql = cpuSpent(sqlBefore, await statements());
+  const calls = grown(callsBefore, await scrapeCalls(stack.ports));
   const statementsAfter = statementsOf ? await statementCalls(statementsOf) : new Map<string, number>();
   const emails = mailCount() - mailBefore;
 
@@ -175,10 +203,16 @@ try {
   const restTotal = [...cpu.keys()].reduce((a, role) => a + restPerOrder(role), 0);
   console.log(`  ${'total'.padEnd(16)} ${((total * 1000) / n).toFixed(1).padStart(12)} ${restTotal.toFixed(1).padStart(13)} ${(allSql / n).toFixed(1).padStart(10)}   (${(n / total).toFixed(1)} orders per CPU-second)`);
   console.log(`  without the stack at rest: ${((total * 1000) / n - restTotal).toFixed(1)} CPU-ms per order (at rest, measured over ${restSeconds} s before the orders: ${(([...atRest.values()].reduce((a, b) => a + b, 0) / restSeconds) * 1000).toFixed(0)} CPU-ms/s)`);
+  console.log(`  postgres by database, CPU-ms/order: ${[...pgCpu].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1]).map(([db, s]) => `${db} ${((s * 1000) / n).toFixed(1)}`).join(', ')}`);
   if (receiver) console.log(`  ${receiver.spans.length} spans received over OTLP`);
+  // Calls per order, from the services' own counters: what each served (GraphQL requests by operation, the
+  // router's subgraph fetches) and the BullMQ jobs each processed. The bench's own reads go to orders' database.
+  const sum = (kind: string) => calls.filter(([key]) => key.split(' ')[1] === kind).reduce((a, [, c]) => a + c, 0) / n;
+  console.log(`\ncalls per order: ${sum('graphql').toFixed(1)} GraphQL requests served (${(calls.filter(([key]) => key.startsWith('router graphql')).reduce((a, [, c]) => a + c, 0) / n).toFixed(1)} of them by the router), ${sum('fetch').toFixed(1)} router fetches, ${sum('job').toFixed(1)} BullMQ jobs`);
+  for (const [key, count] of calls) console.log(`  ${(count / n).toFixed(2).padStart(6)}  ${key}`);
   if (statementsOf) {
     console.log(`\n${statementsOf}'s statements per order`);
-    for (const [query, calls] of grown(statementsBefore, statementsAfter)) console.log(`  ${(calls / n).toFixed(2).padStart(6)}  ${query.replace(/\s+/g, ' ').slice(0, 150)}`);
+    for (const [query, count] of grown(statementsBefore, statementsAfter)) console.log(`  ${(count / n).toFixed(2).padStart(6)}  ${query.replace(/\s+/g, ' ').slice(0, 150)}`);
   }
 } finally {
   await counter.end();

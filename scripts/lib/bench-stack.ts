@@ -47,7 +47,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
 
 async function startOnce(options: BenchStackOptions): Promise<BenchStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'shopgraph-bench-'));
-  const ports: Record<string, number> = { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), ROUTER_PORT: await freePort(), SMTP_SINK_PORT: await freePort() };
+  const ports: Record<string, number> = { EMBEDDED_PG_PORT: await freePort(), EMBEDDED_REDIS_PORT: await freePort(), ROUTER_PORT: await freePort(), METRICS_PORT: await freePort(), SMTP_SINK_PORT: await freePort() };
   for (const spec of SUBGRAPHS) ports[`${spec.name.toUpperCase()}_PORT`] = await freePort();
   const internalSecret = randomBytes(32).toString('hex');
   // A benchmark is one client (one address) sending far more than any shopper: no per-client rate limit unless asked.

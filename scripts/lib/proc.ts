@@ -75,15 +75,27 @@ export function cpuByRole(root: number, postgresPort?: number): Map<string, numb
   const byRole = new Map<string, number>();
   const add = (role: string, cpu: number) => byRole.set(role, (byRole.get(role) ?? 0) + cpu);
   for (const p of tree(root)) add(roleOf(p), p.cpu);
-  if (postgresPort !== undefined) {
-    const all = processes();
-    const server = all.find((p) => /postgres$/.test(p.args[0] ?? '') && p.args.some((a, i) => (a === '-p' && p.args[i + 1] === String(postgresPort)) || a === `-p${postgresPort}`));
-    if (server) {
-      add('postgres', server.cpu + server.reapedCpu);
-      for (const backend of all.filter((p) => p.ppid === server.pid)) add('postgres', backend.cpu);
-    }
-  }
+  if (postgresPort !== undefined) for (const [, cpu] of postgresCpu(postgresPort)) add('postgres', cpu);
   return byRole;
+}
+
+/**
+ * CPU seconds of the PostgreSQL server listening on `port`, by what each process serves: a database's backends
+ * (`postgres: <user> shopgraph_orders ...` → `orders`), or `server` for the postmaster, its background processes
+ * (WAL writer, checkpointer, autovacuum) and the backends that ended (reaped: their database is no longer known).
+ */
+export function postgresCpu(port: number): Map<string, number> {
+  const byDatabase = new Map<string, number>();
+  const add = (key: string, cpu: number) => byDatabase.set(key, (byDatabase.get(key) ?? 0) + cpu);
+  const all = processes();
+  const server = all.find((p) => /postgres$/.test(p.args[0] ?? '') && p.args.some((a, i) => (a === '-p' && p.args[i + 1] === String(port)) || a === `-p${port}`));
+  if (!server) return byDatabase;
+  add('server', server.cpu + server.reapedCpu);
+  for (const child of all.filter((p) => p.ppid === server.pid)) {
+    const database = /^postgres: \S+ (?:shopgraph_)?(\S+) /.exec(child.args.join(' '))?.[1];
+    add(database && !database.includes(':') ? database : 'server', child.cpu);
+  }
+  return byDatabase;
 }
 
 /** `after - before` per role. */
