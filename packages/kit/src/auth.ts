@@ -122,6 +122,7 @@ export function createInternalTokenIssuer(service: string, internalSecret: strin
 export function createCallerVerifier(options: { routerPublicKey: string; internalSecret: string; audience: string }) {
   const routerKey = createPublicKey(options.routerPublicKey);
   const internalKey = new TextEncoder().encode(options.internalSecret);
+  const verifiedInternal = new VerifiedCredentials();
   return async (headers: Record<string, string | string[] | undefined>, request: AssertedRequest | typeof CONNECTION_INIT): Promise<Caller | null> => {
     const assertion = single(headers[ASSERTION_HEADER]);
     if (assertion) {
@@ -149,19 +150,46 @@ export function createCallerVerifier(options: { routerPublicKey: string; interna
     }
     const internal = single(headers[INTERNAL_HEADER]);
     if (internal) {
+      const known = verifiedInternal.get(internal);
+      if (known && known.expiresAt > Date.now()) return { kind: 'internal', service: known.service };
+      verifiedInternal.delete(internal);
       try {
         const { payload } = await jwtVerify(internal, internalKey, {
           issuer: INTERNAL_ISSUER,
           audience: INTERNAL_AUDIENCE,
           algorithms: ['HS256'],
+          requiredClaims: ['exp'],
         });
-        return payload.sub ? { kind: 'internal', service: payload.sub } : null;
+        if (!payload.sub) return null;
+        verifiedInternal.set(internal, { service: payload.sub, expiresAt: payload.exp! * 1000 });
+        return { kind: 'internal', service: payload.sub };
       } catch {
         return null;
       }
     }
     return null;
   };
+}
+
+/**
+ * Internal credentials this process has verified, until they expire. A calling service sends the same credential
+ * for most of a minute (createInternalTokenIssuer caches it), so the signature of the exact same text is checked
+ * once, not on every internal request. Only verified texts enter; at most a few hundred live at a time, and the
+ * oldest goes first beyond that.
+ */
+class VerifiedCredentials {
+  private readonly entries = new Map<string, { service: string; expiresAt: number }>();
+  constructor(private readonly max = 256) {}
+  get(token: string) {
+    return this.entries.get(token);
+  }
+  delete(token: string) {
+    this.entries.delete(token);
+  }
+  set(token: string, entry: { service: string; expiresAt: number }) {
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, entry);
+  }
 }
 
 function single(value: string | string[] | undefined): string | undefined {
