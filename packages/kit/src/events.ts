@@ -5,10 +5,20 @@
  */
 import type { DeliveryAddress } from './validation.ts';
 
-/** BullMQ queue: shipping → orders, one job per shipment status change (job id = eventId). */
+/**
+ * BullMQ queue: shipping → orders, one job per shipment status change that orders acts on
+ * (SHIPMENT_STATUS_INTERESTS; job id = eventId).
+ */
 export const SHIPMENT_STATUS_QUEUE = 'shipping.shipment-status';
 
 export type ShipmentStatus = 'LABEL_CREATED' | 'IN_TRANSIT' | 'OUT_FOR_DELIVERY' | 'DELIVERED' | 'EXCEPTION' | 'RETURNED';
+
+/**
+ * The shipment statuses orders acts on: on its way (SHIPPED) and delivered (DELIVERED). Shipping writes an event
+ * only for these; the label it creates in checkout, an exception or a return change no order. A new consumer of
+ * SHIPMENT_STATUS_QUEUE adds the statuses it needs here.
+ */
+export const SHIPMENT_STATUS_INTERESTS: readonly ShipmentStatus[] = ['IN_TRANSIT', 'OUT_FOR_DELIVERY', 'DELIVERED'];
 
 export interface ShipmentStatusEvent {
   eventId: string;
@@ -99,10 +109,20 @@ export interface OrderStatusEvent {
   order?: OrderSnapshot;
 }
 
-/** BullMQ queue: payments → orders, one job per payment status change (job id = eventId). */
+/**
+ * BullMQ queue: payments → orders, one job per payment status change that orders acts on
+ * (PAYMENT_STATUS_INTERESTS; job id = eventId).
+ */
 export const PAYMENT_STATUS_QUEUE = 'payments.payment-status';
 
 export type PaymentStatus = 'PENDING' | 'AUTHORIZED' | 'CAPTURED' | 'DECLINED' | 'VOIDED' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
+
+/**
+ * The payment statuses orders acts on: a payment refunded in full moves its order to REFUNDED. Payments writes an
+ * event only for these. The other changes are the checkout saga's own doing, which acts on capturePayment's
+ * answer, or change no order (a partial refund). A new consumer of PAYMENT_STATUS_QUEUE adds the statuses it needs here.
+ */
+export const PAYMENT_STATUS_INTERESTS: readonly PaymentStatus[] = ['REFUNDED'];
 
 export interface PaymentStatusEvent {
   eventId: string;

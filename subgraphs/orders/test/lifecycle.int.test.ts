@@ -1,4 +1,4 @@
-import { createInternalTokenIssuer } from '@shopgraph/kit';
+import { createInternalTokenIssuer, SHIPMENT_STATUS_INTERESTS, type ShipmentStatus } from '@shopgraph/kit';
 import { errorCode, gql } from '@shopgraph/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -135,6 +135,24 @@ describe('shipment events', () => {
     expect(await f.orders.shipmentEvents.apply(delivered)).toBe('duplicate');
     expect(await f.orders.shipmentEvents.apply(shipmentEvent(order.id, 'IN_TRANSIT', 'LABEL_CREATED'))).toBe('ignored');
     expect((await trail(f, order.id)).history).toEqual(['PENDING', 'RESERVED', 'PAID', 'FULFILLING', 'SHIPPED', 'DELIVERED']);
+  });
+
+  it('acts on exactly the statuses shipping publishes for it (SHIPMENT_STATUS_INTERESTS); the others cost no statement', async () => {
+    const order = await fulfilling();
+    const statuses: ShipmentStatus[] = ['LABEL_CREATED', 'IN_TRANSIT', 'OUT_FOR_DELIVERY', 'DELIVERED', 'EXCEPTION', 'RETURNED'];
+    const queries = f.stack.subgraphs.orders!.queries;
+    const countBefore = queries.count;
+    for (const status of statuses.filter((s) => !SHIPMENT_STATUS_INTERESTS.includes(s))) {
+      expect(await f.orders.shipmentEvents.apply(shipmentEvent(order.id, status, 'LABEL_CREATED'))).toBe('ignored');
+    }
+    // Only the relays' polling may have run meanwhile.
+    expect(queries.statements.slice(queries.statements.length - (queries.count - countBefore)).filter((q) => !/\boutbox\b|"outbox"/.test(q))).toEqual([]);
+    expect((await trail(f, order.id)).history).toEqual(['PENDING', 'RESERVED', 'PAID', 'FULFILLING']);
+    // Each published status moves the order.
+    for (const status of SHIPMENT_STATUS_INTERESTS) {
+      const moved = await fulfilling();
+      expect(await f.orders.shipmentEvents.apply(shipmentEvent(moved.id, status, 'LABEL_CREATED'))).toBe('applied');
+    }
   });
 });
 

@@ -22,11 +22,12 @@ export class ShipmentEventsService {
   ) {}
 
   async apply(event: ShipmentStatusEvent): Promise<'applied' | 'duplicate' | 'ignored'> {
+    // Shipping publishes only these (SHIPMENT_STATUS_INTERESTS); an event of another status, published before, costs no SQL.
+    const target: OrderStatus | null = SHIPPED_STATUSES.has(event.status) ? 'SHIPPED' : event.status === 'DELIVERED' ? 'DELIVERED' : null;
+    if (!target) return 'ignored';
     const outcome = await this.db.transaction(async (tx) => {
       const [fresh] = await tx.insert(processedEvents).values({ eventId: event.eventId, type: 'shipment.status' }).onConflictDoNothing().returning();
       if (!fresh) return 'duplicate' as const;
-      const target: OrderStatus | null = SHIPPED_STATUSES.has(event.status) ? 'SHIPPED' : event.status === 'DELIVERED' ? 'DELIVERED' : null;
-      if (!target) return 'ignored' as const;
       // Locks the order, so a cancel or the saga cannot move it while this event is applied.
       const [order] = await tx.select().from(orders).where(eq(orders.id, event.orderId)).for('update');
       if (!order) return 'ignored' as const;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { anyOf, badInput, conflict, type Database, ErrorCode, formatMoney, isUuid, type Logger, notFound, outboxInsert, parseInput, type PaymentStatusEvent, rowMapper, serviceUnavailable, sqlIsoTimestamp, sqlPayload, type Transaction, userError } from '@shopgraph/kit';
+import { anyOf, badInput, conflict, type Database, ErrorCode, formatMoney, isUuid, type Logger, notFound, outboxInsert, parseInput, PAYMENT_STATUS_INTERESTS, type PaymentStatusEvent, rowMapper, serviceUnavailable, sqlIsoTimestamp, sqlPayload, type Transaction, userError } from '@shopgraph/kit';
 import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import {
   outbox,
@@ -90,8 +90,8 @@ function statusEventPayload(eventId: string, previousStatus: PaymentStatus, reas
  * the provider answered but before our commit leaves the payment as it was, and re-running the operation
  * repeats the same provider call, which answers with the stored result instead of acting again.
  *
- * Every status change also writes a PaymentStatusEvent to the outbox in its transaction; `onCommitted`
- * then asks the relay to publish it (PAYMENT_STATUS_QUEUE, consumed by orders).
+ * Every status change orders acts on (PAYMENT_STATUS_INTERESTS) also writes a PaymentStatusEvent to the outbox in its
+ * transaction; `onCommitted` then asks the relay to publish it (PAYMENT_STATUS_QUEUE, consumed by orders).
  */
 export class PaymentsService {
   constructor(
@@ -102,6 +102,9 @@ export class PaymentsService {
     /** Called after a transaction on a payment has committed (nudges the outbox relay). */
     private readonly onCommitted: () => void = () => {},
   ) {}
+
+  /** The transactions that wrote an event to the outbox: the relay is nudged once they commit. */
+  private readonly published = new WeakSet<Tx>();
 
   /** Whether the provider knows the token (orders checks it before writing an order). */
   isKnownToken(token: string): Promise<boolean> {
@@ -212,6 +215,7 @@ export class PaymentsService {
     authorizationId: string | null;
     change: ProviderEventChange;
   }): Promise<{ outcome: ProviderEventOutcome; orderId: string | null }> {
+    let published = false;
     const result = await this.db.transaction(async (tx) => {
       const [seen] = await tx
         .insert(providerEvents)
@@ -227,9 +231,10 @@ export class PaymentsService {
         .update(providerEvents)
         .set({ outcome, orderId: payment?.orderId ?? null })
         .where(eq(providerEvents.id, event.id));
+      published = this.published.has(tx);
       return { outcome, orderId: payment?.orderId ?? null };
     });
-    if (result.outcome === 'applied') this.onCommitted();
+    if (published) this.onCommitted();
     return result;
   }
 
@@ -296,12 +301,14 @@ export class PaymentsService {
 
   /** Runs `work` in a transaction holding the row lock of the order's payment (null when there is none). */
   private async locked<T>(orderId: string, work: (tx: Tx, payment: PaymentRow | null) => Promise<T>): Promise<T> {
+    let published = false;
     const result = await this.db.transaction(async (tx) => {
       const [payment] = await tx.select().from(payments).where(eq(payments.orderId, orderId)).for('update');
-      return work(tx, payment ?? null);
+      const done = await work(tx, payment ?? null);
+      published = this.published.has(tx);
+      return done;
     });
-    // Most operations change the payment; a round that finds nothing to publish costs one query on the relay's pool.
-    this.onCommitted();
+    if (published) this.onCommitted();
     return result;
   }
 
@@ -416,9 +423,9 @@ export class PaymentsService {
   }
 
   /**
-   * Changes a locked payment and records the event and its outbox row, in the caller's transaction, with one
-   * statement: the history and outbox inserts are data-modifying CTEs that read the updated row, so all three
-   * are written, or none when the update matched nothing.
+   * Changes a locked payment and records the event and, for a status orders acts on, its outbox row, in the
+   * caller's transaction, with one statement: the history and outbox inserts are data-modifying CTEs that read the
+   * updated row, so all are written, or none when the update matched nothing.
    */
   private async transition(
     tx: Tx,
@@ -433,7 +440,12 @@ export class PaymentsService {
       // previousStatus true by construction rather than by that convention.
       .where(and(eq(payments.id, payment.id), eq(payments.status, payment.status)))
       .returning();
-    const eventId = randomUUID();
+    // Only a change someone acts on is published (PAYMENT_STATUS_INTERESTS): the others would be written, relayed
+    // and queued for orders to ignore.
+    const eventId = PAYMENT_STATUS_INTERESTS.includes(change.status) ? randomUUID() : undefined;
+    const published = eventId
+      ? sql`, published as (${outboxInsert(outbox, { eventId, type: PAYMENT_STATUS_CHANGED, payload: statusEventPayload(eventId, payment.status, event.reason), from: sql`updated` })})`
+      : sql``;
     // getSQL(): the builder itself would be embedded in parentheses of its own, which `as ((...))` rejects.
     const [row] = await tx.execute<Record<string, unknown>>(sql`
       with updated as (${update.getSQL()}), recorded as (
@@ -441,10 +453,11 @@ export class PaymentsService {
         select id, ${event.kind}::${sql.identifier(paymentEventKindEnum.enumName)}, ${event.amount}::integer, currency, status,
           ${event.providerRef}::text, ${event.reason}::text, ${event.actor}::text
         from updated
-      ), published as (${outboxInsert(outbox, { eventId, type: PAYMENT_STATUS_CHANGED, payload: statusEventPayload(eventId, payment.status, event.reason), from: sql`updated` })})
+      )${published}
       select * from updated`);
     // Unreachable under the row lock; were it reached, nothing was written and the caller's transaction rolls back.
     if (!row) throw new Error(`The payment ${payment.id} is no longer ${payment.status}: it changed without its row lock`);
+    if (eventId) this.published.add(tx);
     return paymentFromRow(row);
   }
 

@@ -4,7 +4,7 @@ import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { carrierUpdates, type schema, type ShipmentRow, shipments } from '../db/schema.ts';
 import { decideTransition, demoNextStatus, SHIPMENT_STATUSES } from './shipment-rules.ts';
-import { applyStatusChange, type OutboxNudge } from './status-changes.ts';
+import { applyStatusChange, isPublished, type OutboxNudge } from './status-changes.ts';
 
 type Db = Database<typeof schema>;
 
@@ -83,7 +83,7 @@ export class CarrierUpdatesService {
       const change = { status: update.status, location: update.location, note: update.note, at: update.occurredAt, source: 'CARRIER' as const };
       return { outcome, shipment: await applyStatusChange(tx, shipment, change) };
     });
-    if (result.outcome === 'applied') this.outbox.nudge();
+    if (result.outcome === 'applied' && isPublished(result.shipment.status)) this.outbox.nudge();
     return result;
   }
 

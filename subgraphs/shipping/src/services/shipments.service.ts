@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { type schema, type ShipmentAddress, type ShipmentEventRow, shipmentEvents, type ShipmentItem, type ShipmentRow, shipments } from '../db/schema.ts';
 import { type Estimate, POSTAL_CODE, type RatesService } from './rates.service.ts';
 import { addBusinessDays, decideTransition, newTrackingNumber, parcelWeight, SHIPMENT_STATUSES } from './shipment-rules.ts';
-import { applyStatusChange, type OutboxNudge, recordStatusEvent } from './status-changes.ts';
+import { applyStatusChange, isPublished, type OutboxNudge, recordStatusEvent } from './status-changes.ts';
 
 type Db = Database<typeof schema>;
 
@@ -96,7 +96,7 @@ export class ShipmentsService {
 
   /**
    * Creates the order's shipment: the cheapest service's label, a new tracking number, status
-   * LABEL_CREATED (with its event, published through the outbox). Calling again for the same order
+   * LABEL_CREATED (with its shipment event; orders does not act on it, so it is not published). Calling again for the same order
    * returns the same shipment, whatever happened to it since; CONFLICT when the request differs.
    */
   async create(input: CreateShipmentRequest): Promise<ShipmentRow> {
@@ -143,8 +143,8 @@ export class ShipmentsService {
           });
           return { shipment: created, created: true };
         });
+        // LABEL_CREATED is recorded, not published: no relay round to ask for.
         if (!outcome.created) return sameRequest(outcome.shipment, requestKey);
-        this.outbox.nudge();
         return outcome.shipment;
       } catch (error) {
         if (attempt < TRACKING_NUMBER_ATTEMPTS && isUniqueViolation(error, 'shipments_tracking_number_key')) continue;
@@ -183,7 +183,7 @@ export class ShipmentsService {
       const change = { status: values.status, location: values.location, note: values.note, at: new Date(), source: 'ADMIN' as const, actorUserId };
       return { shipment: await applyStatusChange(tx, current, change), changed: true };
     });
-    if (changed) this.outbox.nudge();
+    if (changed && isPublished(shipment.status)) this.outbox.nudge();
     return shipment;
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Executor, type ShipmentStatus, type ShipmentStatusEvent, writeOutbox } from '@shopgraph/kit';
+import { type Executor, SHIPMENT_STATUS_INTERESTS, type ShipmentStatus, type ShipmentStatusEvent, writeOutbox } from '@shopgraph/kit';
 import { eq, sql } from 'drizzle-orm';
 import { outbox, type schema, type ShipmentEventSource, shipmentEvents, type ShipmentRow, shipments } from '../db/schema.ts';
 
@@ -20,9 +20,17 @@ export interface StatusChange {
 }
 
 /**
- * Records that `shipment` (already in `change.status`) got there from `previousStatus`: its event row and
- * the outbox row that publishes it, both with `tx`, so neither exists without the other. The event's id is
- * the outbox event id.
+ * Whether a change to `status` is published (SHIPMENT_STATUS_INTERESTS): orders acts on the parcel leaving and
+ * arriving. The label checkout creates, an exception and a return are recorded as shipment events only.
+ */
+export function isPublished(status: ShipmentStatus): boolean {
+  return SHIPMENT_STATUS_INTERESTS.includes(status);
+}
+
+/**
+ * Records that `shipment` (already in `change.status`) got there from `previousStatus`: its event row and,
+ * when the status is published ({@link isPublished}), the outbox row that publishes it, both with `tx`, so
+ * neither exists without the other. The event's id is the outbox event id.
  */
 export async function recordStatusEvent(tx: Exec, shipment: ShipmentRow, previousStatus: ShipmentStatus | null, change: StatusChange): Promise<void> {
   const eventId = randomUUID();
@@ -49,7 +57,7 @@ export async function recordStatusEvent(tx: Exec, shipment: ShipmentRow, previou
     location: change.location,
     note: change.note,
   };
-  await writeOutbox(tx, outbox, { type: SHIPMENT_STATUS_CHANGED, payload, eventId });
+  if (isPublished(change.status)) await writeOutbox(tx, outbox, { type: SHIPMENT_STATUS_CHANGED, payload, eventId });
 }
 
 /**
