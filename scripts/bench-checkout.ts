@@ -44,6 +44,7 @@ printCommand();
 
 const customers = numberArg('customers', 50);
 const warmupRounds = numberArg('warmup', 1);
+const profiling = stringArg('profile') !== undefined;
 const statementsOf = stringArg('statements');
 const tracing = stringArg('tracing');
 const receiver = tracing ? await startOtlpReceiver() : undefined;
@@ -58,6 +59,7 @@ const DONE = new Set(['FULFILLING', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REJECT
 
 
 // pg_stat_statements counts SQL statements; the demo carrier stays still (no shipping moves inside the window).
+const stackStarted = performance.now();
 const stack = await startBenchStack({
   env: {
     ...PG_STAT_STATEMENTS_SETTINGS,
@@ -190,7 +192,8 @@ try {
   // The cost of one order: placeOrder, the saga, events and notifications, over the whole window.
   const n = placed.length;
   const total = [...cpu.values()].reduce((a, b) => a + b, 0);
-  console.log(`\ncost of one order (${n} orders, ${windowSeconds.toFixed(1)} s window; CPU from /proc, SQL from pg_stat_statements)`);
+  const windowStart = (started - stackStarted) / 1000;
+  console.log(`\ncost of one order (${n} orders, ${windowSeconds.toFixed(1)} s window from ${windowStart.toFixed(0)} s after the stack started${profiling ? `: profile-top --after ${Math.ceil(windowStart)}` : ''}; CPU from /proc, SQL from pg_stat_statements)`);
   // CPU-ms per order that the process spends at rest over a window this long.
   const restPerOrder = (role: string) => ((atRest.get(role) ?? 0) / restSeconds) * windowSeconds * 1000 / n;
   console.log(`  ${'process'.padEnd(16)} ${'CPU-ms/order'.padStart(12)} ${'of it at rest'.padStart(13)} ${'SQL/order'.padStart(10)}`);
@@ -212,7 +215,7 @@ try {
   for (const [key, count] of calls) console.log(`  ${(count / n).toFixed(2).padStart(6)}  ${key}`);
   if (statementsOf) {
     console.log(`\n${statementsOf}'s statements per order`);
-    for (const [query, count] of grown(statementsBefore, statementsAfter)) console.log(`  ${(count / n).toFixed(2).padStart(6)}  ${query.replace(/\s+/g, ' ').slice(0, 150)}`);
+    for (const [query, count] of grown(statementsBefore, statementsAfter)) console.log(`  ${(count / n).toFixed(2).padStart(6)}  ${query.replace(/\s+/g, " ").slice(0, 400)}`);
   }
 } finally {
   await counter.end();

@@ -103,6 +103,17 @@ describe('checkout', () => {
     }
   });
 
+  it('reads the order\'s items once for its whole checkout saga', async () => {
+    const productId = await newProduct(f, { stock: 5 });
+    const queries = f.stack.subgraphs.orders!.queries;
+    const countBefore = queries.count;
+    const placed = await placeOrder(f, customer, orderInput([{ productId, quantity: 1 }]));
+    expect(await waitForStatus(f, placed.id)).toBe('FULFILLING');
+    const statements = queries.statements.slice(queries.statements.length - (queries.count - countBefore));
+    // The saga's read (by one order id); the order's own view reads them with the order ids of its batch (`any`).
+    expect(statements.filter((q) => /from "order_items" where "order_items"\."order_id" = \$1/.test(q))).toHaveLength(1);
+  });
+
   it('publishes each status change as a job on the order status queue of every subscriber that acts on it (fan-out)', async () => {
     const a = await newProduct(f);
     const placed = await placeOrder(f, customer, orderInput([{ productId: a, quantity: 1 }]));

@@ -149,7 +149,11 @@ export class CheckoutSaga {
     return this.store.transition(order.id, 'PAID', 'FULFILLING');
   }
 
-  private itemsOf(orderId: string): Promise<OrderItemRow[]> {
-    return this.db.select().from(orderItems).where(eq(orderItems.orderId, orderId)).orderBy(asc(orderItems.position));
+  /**
+   * A real promise, so that `run` can keep it: a drizzle query is a thenable that runs again each time it is
+   * awaited, and a kept query read the items once per step.
+   */
+  private async itemsOf(orderId: string): Promise<OrderItemRow[]> {
+    return await this.db.select().from(orderItems).where(eq(orderItems.orderId, orderId)).orderBy(asc(orderItems.position));
   }
 }
