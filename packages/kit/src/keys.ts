@@ -1,5 +1,5 @@
 /**
- * The router's key pair, apart from auth.ts so that `npm start` can make one without loading jose and
+ * The router's key pair, apart from auth.ts so that `npm start` can make one without loading fast-jwt and
  * graphql: it imports `@shopgraph/kit/keys`.
  */
 import { generateKeyPairSync } from 'node:crypto';
