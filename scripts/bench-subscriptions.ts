@@ -406,6 +406,10 @@ async function run(label: string, n: number, query: string): Promise<RunResult> 
       openCpu,
       problems,
     };
+  } catch (error) {
+    // What the stack logged (warnings and errors) says why a request failed.
+    console.error(`the stack's last log lines:\n${stack.output().split('\n').slice(-40).join('\n')}`);
+    throw error;
   } finally {
     await Promise.all(subscribers.map((s) => s.close()));
     for (const close of closers) await close();

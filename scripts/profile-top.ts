@@ -6,7 +6,8 @@
  *
  * `--share a,b,…`: the self-time share of the frames whose function name or script URL contains each of the given
  * texts, module top-level code left out (that is import time, not work): what one library or function costs.
- * `--after seconds`: only what was sampled that long after the process started (start-up left out).
+ * `--after seconds`: only what was sampled that long after the process started (start-up left out); `--before
+ * seconds`: only what was sampled before then.
  * `--callers name`: whose work the self time of the named native or Node function is (socket writes, say), by the
  * nearest calling frame outside Node's own code: a package, or a function of the project's code. Work that only
  * Node's own code called (a timer firing, a stream's teardown) is named by its two nearest callers.
@@ -36,11 +37,13 @@ const parentOf = new Map<number, Node>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node);
 // `--after <seconds>`: only the samples taken that long after the profile began (leave start-up out).
 const afterUs = numberArg('after', 0) * 1e6;
+// `--before <seconds>`: and only what was sampled before then (a benchmark's teardown left out).
+const beforeUs = numberArg('before', Infinity) * 1e6;
 const selfUs = new Map<number, number>();
 let elapsedUs = 0;
 profile.samples.forEach((id, i) => {
   elapsedUs += profile.timeDeltas[i] ?? 0;
-  if (elapsedUs >= afterUs) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  if (elapsedUs >= afterUs && elapsedUs < beforeUs) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 });
 
 /** Where a frame's code lives: a package name, a source folder, or a V8/Node category. */
