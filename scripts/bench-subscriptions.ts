@@ -11,6 +11,11 @@
  *   npm run bench:subscriptions -- --subscribers 1000,5000,10000 --customers 50 --rate 2 --seconds 20 [--profile <dir>]
  *
  * `--customers` as many as `--subscribers` gives every subscriber a viewer of its own (nothing to share).
+ *
+ * `--changes <per second>`: instead of placing orders, publish that many status changes a second straight on
+ * orders' Redis channels, as orders does when a change commits: the router and orders' fan-out at a rate that
+ * checkout could not produce on this machine. Each customer first checks out one real order, unmeasured; the
+ * changes continue its status sequence, round robin over the customers. The delay is then publish → client.
  * `--profile <dir>`: every process of the stack writes a V8 CPU profile into <dir> when it stops.
  *
  * Linux only: figures come from /proc/<pid>/status and /proc/<pid>/stat of the services' processes.
@@ -33,6 +38,7 @@ const rate = numberArg('rate', 2);
 const seconds = numberArg('seconds', 20);
 const openConcurrency = numberArg('open-concurrency', 200);
 const federated = !process.argv.includes('--no-federated');
+const changesPerSecond = numberArg('changes', 0);
 
 const ORDERS_ONLY = 'status sequence at order { number status }';
 const FEDERATED = 'status sequence at order { number payment { status } items { product { name } } }';
@@ -157,7 +163,8 @@ class Subscriber {
           this.events.push({ key: `${event.order.number}:${event.sequence}`, status: event.status, at: Date.parse(event.at), receivedAt });
           const last = this.last.get(event.order.number) ?? 0;
           if (event.sequence <= last) this.duplicates += 1;
-          else if (event.sequence !== last + 1) this.outOfOrder += 1;
+          // An order's first event here may continue a sequence that began before this subscriber (`--changes`).
+          else if (last > 0 && event.sequence !== last + 1) this.outOfOrder += 1;
           this.last.set(event.order.number, Math.max(last, event.sequence));
           this.onEvent(event);
         } else if (message.type === 'error') {
@@ -185,6 +192,14 @@ class Subscriber {
       this.socket.close(1000);
     });
   }
+}
+
+/** `--changes`: a customer's real order, whose status sequence the benchmark continues. */
+interface SyntheticOrder {
+  id: string;
+  number: string;
+  customerId: string;
+  sequence: number;
 }
 
 interface RunResult {
@@ -234,7 +249,7 @@ async function run(label: string, n: number, query: string): Promise<RunResult> 
     const { createProduct } = await call<{ createProduct: { id: string } }>(url, 'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }', { input: { sku, name: `Bench ${sku}`, weightGrams: 400 } }, admin);
     const productId = createProduct.id;
     await call(url, 'mutation($id: ID!) { setPrice(productId: $id, amount: 1999, currency: "EUR") { amount } }', { id: productId }, admin);
-    await call(url, 'mutation($id: ID!, $n: Int!) { adjustStock(productId: $id, delta: $n, reason: "benchmark") { available } }', { id: productId, n: orderCount + 10 }, admin);
+    await call(url, 'mutation($id: ID!, $n: Int!) { adjustStock(productId: $id, delta: $n, reason: "benchmark") { available } }', { id: productId, n: orderCount + customers + 10 }, admin);
     const tokens: string[] = [];
     await bounded(customers, 10, async (i) => {
       const input = { email: `bench-${i}-${randomBytes(4).toString('hex')}@example.com`, password: 'correct horse battery', name: `Bench ${i}` };
@@ -273,6 +288,26 @@ async function run(label: string, n: number, query: string): Promise<RunResult> 
     for (let waited = 0; warmup.received < CHECKOUT.length && waited < 20_000; waited += 100) await sleep(100);
     await warmup.close();
     await settle(router);
+    // `--changes`: every customer's order through checkout first, then its changes are published by the benchmark.
+    let synthetic: SyntheticOrder[] | null = null;
+    const publisher = new Redis(`redis://127.0.0.1:${stack.ports.EMBEDDED_REDIS_PORT}`);
+    closers.push(async () => void (await publisher.quit()));
+    if (changesPerSecond > 0) {
+      const own: Array<{ id: string; number: string }> = [];
+      await bounded(customers, 10, async (c) => void (own[c] = await placeOrder(tokens[c]!)));
+      const ready: SyntheticOrder[] = [];
+      await bounded(customers, 10, async (c) => {
+        const customerId = (JSON.parse(Buffer.from(tokens[c]!.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub;
+        for (let waited = 0; ; waited += 200) {
+          const { order: o } = await call<{ order: { status: string; statusHistory: unknown[] } }>(url, 'query($id: ID!) { order(id: $id) { status statusHistory { status } } }', { id: own[c]!.id }, tokens[c]);
+          if (o.status === 'FULFILLING') return void (ready[c] = { id: own[c]!.id, number: own[c]!.number, customerId, sequence: o.statusHistory.length });
+          if (waited > 120_000) throw new Error(`order ${own[c]!.id} is still ${o.status}`);
+          await sleep(200);
+        }
+      });
+      synthetic = ready;
+      await settle(router);
+    }
     const rssBefore = rssKiB(router);
     const ordersRssBefore = rssKiB(orders);
 
@@ -305,7 +340,10 @@ async function run(label: string, n: number, query: string): Promise<RunResult> 
     const perCustomer = Array.from({ length: customers }, (_, c) => subscribers.filter((s) => s.customer === c).length);
 
     // Drive: orders at a fixed rate, round robin over the customers; then wait for the events to arrive.
-    const expectedIfClean = Array.from({ length: orderCount }, (_, k) => CHECKOUT.length * perCustomer[k % customers]!).reduce((a, b) => a + b, 0);
+    const expectedIfClean = synthetic
+      ? Array.from({ length: Math.round(changesPerSecond * seconds) }, (_, k) => perCustomer[k % customers]!).reduce((a, b) => a + b, 0)
+      : Array.from({ length: orderCount }, (_, k) => CHECKOUT.length * perCustomer[k % customers]!).reduce((a, b) => a + b, 0);
+    let expectedSynthetic = 0;
     // CPU seconds so far of each process of interest, the stack, the machine; and the wall clock.
     const cpuSnapshot = () => ({
       router: cpuSeconds(router),
@@ -320,9 +358,24 @@ async function run(label: string, n: number, query: string): Promise<RunResult> 
     const cpu0 = cpuSnapshot();
     const load0 = loadavg()[0]!;
     const placements: Array<Promise<{ id: string; customer: number } | null>> = [];
-    for (let k = 0; k < orderCount; k += 1) {
+    if (synthetic) {
+      // Status changes published as orders publishes a committed one, continuing each customer's order.
+      const changes = Math.round(changesPerSecond * seconds);
+      for (let k = 0; k < changes; k += 1) {
+        const due = cpu0.wall + (k * 1000) / changesPerSecond;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        const order = synthetic[k % customers]!;
+        order.sequence += 1;
+        const event = { eventId: randomUUID(), orderId: order.id, orderNumber: order.number, customerId: order.customerId, status: 'SHIPPED', previousStatus: 'FULFILLING', sequence: order.sequence, reason: null, at: new Date().toISOString() };
+        void publisher.publish(`${ORDER_STATUS_CHANNEL_PREFIX}customer:${order.customerId}`, JSON.stringify(event));
+        expectedSynthetic += perCustomer[k % customers]!;
+      }
+    }
+    for (let k = 0; k < (synthetic ? 0 : orderCount); k += 1) {
       const due = cpu0.wall + (k * 1000) / rate;
-      if (due > performance.now()) await sleep(due - performance.now());
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
       const customer = k % customers;
       placements.push(
         placeOrder(tokens[customer]!).then(
@@ -350,7 +403,7 @@ async function run(label: string, n: number, query: string): Promise<RunResult> 
     await sleep(1_000); // anything late or duplicated
 
     // What should have arrived: each placed order's status history, times its customer's subscribers.
-    let expected = 0;
+    let expected = expectedSynthetic;
     for (const order of placed) {
       const { order: o } = await call<{ order: { statusHistory: Array<{ status: string }> } }>(url, 'query($id: ID!) { order(id: $id) { statusHistory { status } } }', { id: order.id }, tokens[order.customer]);
       expected += o.statusHistory.length * perCustomer[order.customer]!;
@@ -430,7 +483,7 @@ function report(r: RunResult): void {
   const split = (values: number[]) => `p50 ${ms(quantile(values, 0.5))}   p95 ${ms(quantile(values, 0.95))}   p99 ${ms(quantile(values, 0.99))}   max ${ms(values.at(-1) ?? NaN)}`;
   console.log(`    commit → Redis   ${split(r.toRedis)}   (orders publishes on commit, its outbox relay again; seen by the benchmark's own Redis subscriber)`);
   console.log(`    Redis → client   ${split(r.fromRedis)}   (orders → router → client)`);
-  console.log(`    p50/p99 by status  ${CHECKOUT.map((s) => `${s} ${quantile(r.byStatus.get(s) ?? [], 0.5).toFixed(0)}/${quantile(r.byStatus.get(s) ?? [], 0.99).toFixed(0)}`).join('   ')} ms`);
+  console.log(`    p50/p99 by status  ${[...r.byStatus.keys()].map((s) => `${s} ${quantile(r.byStatus.get(s) ?? [], 0.5).toFixed(0)}/${quantile(r.byStatus.get(s) ?? [], 0.99).toFixed(0)}`).join('   ')} ms`);
   console.log(`  router RSS    ${mib(r.rss.before)} → ${mib(r.rss.after)}   ${((r.rss.after - r.rss.before) / r.subscribers).toFixed(1)} KiB per subscription`);
   console.log(`  orders RSS    ${mib(r.ordersRss.before)} → ${mib(r.ordersRss.after)}   ${((r.ordersRss.after - r.ordersRss.before) / r.subscribers).toFixed(1)} KiB per subscription`);
   console.log(`  opening CPU   router ${r.openCpu.router.toFixed(1)} s, orders ${r.openCpu.orders.toFixed(1)} s`);
@@ -449,7 +502,9 @@ function report(r: RunResult): void {
 console.log(
   `subscription benchmark on ${process.platform} with ${cpus().length} cores; the load generator (this process) shares them with the stack.\n` +
     `One WebSocket connection per subscriber, opened ${openConcurrency} at a time; subscribers spread evenly over ${customers} customers, each on myOrderUpdates.\n` +
-    `Drive: ${rate} orders/s for ${seconds} s through the router, round robin over the customers; each order makes ${CHECKOUT.length} status changes, each delivered to every subscriber of its customer.\n` +
+    (changesPerSecond > 0
+      ? `Drive: ${changesPerSecond} status changes/s for ${seconds} s published on orders' Redis channels (after one real checkout per customer), round robin over the customers; each delivered to every subscriber of its customer; its `at` is when it was published.\n`
+      : `Drive: ${rate} orders/s for ${seconds} s through the router, round robin over the customers; each order makes ${CHECKOUT.length} status changes, each delivered to every subscriber of its customer.\n`) +
     `Delay: client receipt − the change's \`at\` (now() of the orders transaction that wrote it, i.e. just before commit). Drive CPU: from the first order until the last event arrived.\n` +
     `Each run starts a fresh stack (RSS before = after a warm-up order with one subscriber).`,
 );
