@@ -503,7 +503,7 @@ console.log(
   `subscription benchmark on ${process.platform} with ${cpus().length} cores; the load generator (this process) shares them with the stack.\n` +
     `One WebSocket connection per subscriber, opened ${openConcurrency} at a time; subscribers spread evenly over ${customers} customers, each on myOrderUpdates.\n` +
     (changesPerSecond > 0
-      ? `Drive: ${changesPerSecond} status changes/s for ${seconds} s published on orders' Redis channels (after one real checkout per customer), round robin over the customers; each delivered to every subscriber of its customer; its `at` is when it was published.\n`
+      ? `Drive: ${changesPerSecond} status changes/s for ${seconds} s published on orders' Redis channels (after one real checkout per customer), round robin over the customers; each delivered to every subscriber of its customer; its \`at\` is when it was published.\n`
       : `Drive: ${rate} orders/s for ${seconds} s through the router, round robin over the customers; each order makes ${CHECKOUT.length} status changes, each delivered to every subscriber of its customer.\n`) +
     `Delay: client receipt − the change's \`at\` (now() of the orders transaction that wrote it, i.e. just before commit). Drive CPU: from the first order until the last event arrived.\n` +
     `Each run starts a fresh stack (RSS before = after a warm-up order with one subscriber).`,
