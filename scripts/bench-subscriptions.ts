@@ -24,7 +24,8 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { ORDER_STATUS_CHANNEL_PREFIX } from '@shopgraph/kit';
+import { customerOrderStatusChannel, type OrderStatusEvent } from '@shopgraph/kit';
+import { decodeJwt } from 'jose';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { type BenchStack, startBenchStack } from './lib/bench-stack.ts';
@@ -277,7 +278,7 @@ async function run(label: string, n: number, query: string): Promise<RunResult> 
       const key = `${event.orderNumber}:${event.sequence}`;
       if (!publishedAt.has(key)) publishedAt.set(key, Date.now());
     });
-    await tap.psubscribe(`${ORDER_STATUS_CHANNEL_PREFIX}customer:*`);
+    await tap.psubscribe(customerOrderStatusChannel('*'));
     closers.push(async () => void (await tap.quit()));
 
     // Warm-up: one subscriber sees one order through checkout, so every code path has run once.
@@ -297,7 +298,7 @@ async function run(label: string, n: number, query: string): Promise<RunResult> 
       await bounded(customers, 10, async (c) => void (own[c] = await placeOrder(tokens[c]!)));
       const ready: SyntheticOrder[] = [];
       await bounded(customers, 10, async (c) => {
-        const customerId = (JSON.parse(Buffer.from(tokens[c]!.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub;
+        const customerId = decodeJwt(tokens[c]!).sub!;
         for (let waited = 0; ; waited += 200) {
           const { order: o } = await call<{ order: { status: string; statusHistory: unknown[] } }>(url, 'query($id: ID!) { order(id: $id) { status statusHistory { status } } }', { id: own[c]!.id }, tokens[c]);
           if (o.status === 'FULFILLING') return void (ready[c] = { id: own[c]!.id, number: own[c]!.number, customerId, sequence: o.statusHistory.length });
@@ -367,8 +368,8 @@ async function run(label: string, n: number, query: string): Promise<RunResult> 
         if (wait > 0) await sleep(wait);
         const order = synthetic[k % customers]!;
         order.sequence += 1;
-        const event = { eventId: randomUUID(), orderId: order.id, orderNumber: order.number, customerId: order.customerId, status: 'SHIPPED', previousStatus: 'FULFILLING', sequence: order.sequence, reason: null, at: new Date().toISOString() };
-        void publisher.publish(`${ORDER_STATUS_CHANNEL_PREFIX}customer:${order.customerId}`, JSON.stringify(event));
+        const event: OrderStatusEvent = { eventId: randomUUID(), orderId: order.id, orderNumber: order.number, customerId: order.customerId, status: 'SHIPPED', previousStatus: 'FULFILLING', sequence: order.sequence, reason: null, at: new Date().toISOString() };
+        void publisher.publish(customerOrderStatusChannel(order.customerId), JSON.stringify(event));
         expectedSynthetic += perCustomer[k % customers]!;
       }
     }

@@ -128,7 +128,6 @@ export function createCallerVerifier(options: { routerPublicKey: string; interna
     allowedAud: INTERNAL_AUDIENCE,
     requiredClaims: ['exp'],
     cache: 256,
-    cacheTTL: INTERNAL_TTL_SECONDS * 1000,
   });
   return async (headers: Record<string, string | string[] | undefined>, request: AssertedRequest | typeof CONNECTION_INIT): Promise<Caller | null> => {
     const assertion = single(headers[ASSERTION_HEADER]);

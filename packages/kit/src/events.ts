@@ -64,6 +64,8 @@ export function orderStatusQueuesOf(status: OrderStatus): string[] {
 }
 /** Redis pub/sub channel prefix of order status changes for live subscriptions: `${prefix}${orderId}`. */
 export const ORDER_STATUS_CHANNEL_PREFIX = 'orders:status:';
+/** Redis pub/sub channel of one customer's order status changes (`myOrderUpdates`); `*` makes the pattern of all. */
+export const customerOrderStatusChannel = (customerId: string) => `${ORDER_STATUS_CHANNEL_PREFIX}customer:${customerId}`;
 
 export type OrderStatus =
   | 'PENDING'

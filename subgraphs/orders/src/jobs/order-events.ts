@@ -1,8 +1,5 @@
-import { type OrderStatusEvent, ORDER_STATUS_CHANNEL_PREFIX, ORDER_STATUS_QUEUES, orderStatusQueuesOf, OutboxQueuePublisher, type QueueSettings, type Redis } from '@shopgraph/kit';
+import { customerOrderStatusChannel, type OrderStatusEvent, ORDER_STATUS_CHANNEL_PREFIX, ORDER_STATUS_QUEUES, orderStatusQueuesOf, OutboxQueuePublisher, type QueueSettings, type Redis } from '@shopgraph/kit';
 import { outbox } from '../db/schema.ts';
-
-/** Redis pub/sub channel of one customer's order status changes (for `myOrderUpdates`). */
-export const customerChannel = (customerId: string) => `${ORDER_STATUS_CHANNEL_PREFIX}customer:${customerId}`;
 
 /**
  * Publishes order status events from the outbox, at least once: to Redis pub/sub (`orders:status:<orderId>`
@@ -26,7 +23,7 @@ export class OrderEventsPublisher extends OutboxQueuePublisher<OrderStatusEvent>
           const message = JSON.stringify({ ...payload, order: undefined });
           return [
             [`${ORDER_STATUS_CHANNEL_PREFIX}${payload.orderId}`, message],
-            [customerChannel(payload.customerId), message],
+            [customerOrderStatusChannel(payload.customerId), message],
           ];
         },
       },

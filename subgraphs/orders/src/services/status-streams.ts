@@ -1,7 +1,6 @@
-import { anyOf, type Database, type Logger, ORDER_STATUS_CHANNEL_PREFIX, type OrderStatusEvent, PushStream, type RedisPubSub, subscriptionCursor, subscriptionEvent } from '@shopgraph/kit';
+import { anyOf, customerOrderStatusChannel, type Database, type Logger, ORDER_STATUS_CHANNEL_PREFIX, type OrderStatusEvent, PushStream, type RedisPubSub, subscriptionCursor, subscriptionEvent } from '@shopgraph/kit';
 import { and, asc, eq, gte, inArray, or, type SQL } from 'drizzle-orm';
 import { type OrderRow, orders, orderStatusHistory, type schema, type StatusHistoryRow } from '../db/schema.ts';
-import { customerChannel } from '../jobs/order-events.ts';
 
 type Db = Database<typeof schema>;
 
@@ -62,7 +61,7 @@ export class OrderStatusStreams {
     const touched = new Map(Object.entries(cursor?.seen ?? {}));
     const customerCursor = () => encodeCustomerCursor({ since: since.toISOString(), seen: Object.fromEntries(touched) });
     return this.stream({
-      channel: customerChannel(customerId),
+      channel: customerOrderStatusChannel(customerId),
       initial: async () => {
         const seen = new Map<string, number>();
         if (!cursor) {
